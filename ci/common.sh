@@ -1,0 +1,8 @@
+# Shared helpers for ci/ scripts. Source it; do not run it.
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ROOT
+JOBS="${JOBS:-$(nproc)}"
+export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$JOBS}"
+
+say() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
+run() { say "+ $*"; "$@"; }

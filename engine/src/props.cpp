@@ -1,0 +1,113 @@
+#include "ics/props.h"
+
+#include <algorithm>
+
+namespace ics {
+
+std::size_t fixed_size(std::uint16_t type) {
+  switch (type) {
+    case ptyp::kInteger16:
+    case ptyp::kBoolean:
+      return 2;
+    case ptyp::kInteger32:
+    case ptyp::kFloating32:
+    case ptyp::kErrorCode:
+      return 4;
+    case ptyp::kFloating64:
+    case ptyp::kCurrency:
+    case ptyp::kFloatingTime:
+    case ptyp::kInteger64:
+    case ptyp::kTime:
+      return 8;
+    case ptyp::kGuid:
+      return 16;
+    default:
+      return 0;
+  }
+}
+
+bool is_variable_type(std::uint16_t type) {
+  switch (type) {
+    case ptyp::kString:
+    case ptyp::kString8:
+    case ptyp::kBinary:
+    case ptyp::kServerId:
+    case ptyp::kObject:
+      return true;
+    default:
+      return (type & ptyp::kCodePageFlag) != 0;
+  }
+}
+
+bool is_multi_type(std::uint16_t type) {
+  if ((type & ptyp::kCodePageFlag) != 0 || (type & ptyp::kMultipleFlag) == 0) return false;
+  std::uint16_t base = type & ~ptyp::kMultipleFlag;
+  return fixed_size(base) != 0 || is_variable_type(base);
+}
+
+PropValue PropValue::unicode(PropTag tag, std::string_view ascii) {
+  Bytes b;
+  b.reserve(ascii.size() * 2 + 2);
+  for (char c : ascii) {
+    b.push_back(static_cast<std::uint8_t>(c));
+    b.push_back(0);
+  }
+  b.push_back(0);
+  b.push_back(0);
+  return {tag, std::nullopt, std::move(b)};
+}
+
+std::size_t PropValue::footprint() const {
+  std::size_t n = sizeof(PropValue);
+  if (named) n += named->name.size() * 2;
+  std::visit(
+      [&n](const auto& d) {
+        using T = std::decay_t<decltype(d)>;
+        if constexpr (std::is_same_v<T, Bytes>) {
+          n += d.capacity();
+        } else if constexpr (std::is_same_v<T, std::vector<Bytes>>) {
+          for (const auto& e : d) n += sizeof(Bytes) + e.capacity();
+        } else if constexpr (std::is_same_v<T, std::vector<std::uint64_t>> ||
+                             std::is_same_v<T, std::vector<Guid>>) {
+          n += d.capacity() * sizeof(typename T::value_type);
+        }
+      },
+      data);
+  return n;
+}
+
+namespace {
+auto find_tag(const std::vector<PropValue>& v, PropTag tag) {
+  return std::lower_bound(v.begin(), v.end(), tag,
+                          [](const PropValue& p, PropTag t) { return p.tag < t; });
+}
+}  // namespace
+
+void PropertyBag::set(PropValue v) {
+  auto it = find_tag(values_, v.tag);
+  if (it != values_.end() && it->tag == v.tag) {
+    values_[it - values_.begin()] = std::move(v);
+  } else {
+    values_.insert(values_.begin() + (it - values_.begin()), std::move(v));
+  }
+}
+
+const PropValue* PropertyBag::get(PropTag tag) const {
+  auto it = find_tag(values_, tag);
+  return (it != values_.end() && it->tag == tag) ? &*it : nullptr;
+}
+
+bool PropertyBag::erase(PropTag tag) {
+  auto it = find_tag(values_, tag);
+  if (it == values_.end() || it->tag != tag) return false;
+  values_.erase(values_.begin() + (it - values_.begin()));
+  return true;
+}
+
+std::size_t PropertyBag::footprint() const {
+  std::size_t n = sizeof(PropertyBag) + (values_.capacity() - values_.size()) * sizeof(PropValue);
+  for (const auto& v : values_) n += v.footprint();
+  return n;
+}
+
+}  // namespace ics

@@ -1,0 +1,70 @@
+#include "ics/ids.h"
+
+#include <gtest/gtest.h>
+
+namespace ics {
+namespace {
+
+// [MS-OXCFXICS] 4.4: MID bytes 01 00 00 00 00 00 00 05 = REPLID 1, GLOBCNT 5.
+TEST(Id, SpecExampleLayout) {
+  Bytes wire = {0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05};
+  Reader r(wire);
+  Id id;
+  ASSERT_TRUE(read_id(r, id));
+  EXPECT_EQ(id.replid, 1);
+  EXPECT_EQ(id.globcnt, 5u);
+  Writer w;
+  write_id(w, id);
+  EXPECT_EQ(w.bytes(), wire);
+  EXPECT_EQ(Id::from_u64(id.to_u64()), id);
+  EXPECT_EQ(id.to_u64(), 0x0500000000000001ull);
+}
+
+TEST(Id, TruncatedFails) {
+  Bytes wire = {0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
+  Reader r(wire);
+  Id id;
+  EXPECT_FALSE(read_id(r, id));
+  EXPECT_EQ(r.offset(), 0u);
+}
+
+TEST(Guid, TextRoundTripUsesMixedEndianLayout) {
+  auto g = Guid::parse("00112233-4455-6677-8899-aabbccddeeff");
+  ASSERT_TRUE(g.ok());
+  EXPECT_EQ(g->bytes[0], 0x33);  // Data1 little-endian on the wire
+  EXPECT_EQ(g->bytes[4], 0x55);
+  EXPECT_EQ(g->bytes[8], 0x88);
+  EXPECT_EQ(g->to_string(), "00112233-4455-6677-8899-aabbccddeeff");
+  EXPECT_FALSE(Guid::parse("00112233-4455-6677-8899-aabbccddeef").ok());
+  EXPECT_FALSE(Guid::parse("0011223344556677-8899-aabbccddeeff-").ok());
+  EXPECT_NE(Guid::from_seed(1), Guid::from_seed(2));
+  EXPECT_EQ(Guid::from_seed(7), Guid::from_seed(7));
+}
+
+TEST(Gid, RoundTripAndSize) {
+  Gid g{Guid::from_seed(3), 0x0000ABCDEF012345ull & kGlobcntMax};
+  Bytes b = serialize_gid(g);
+  ASSERT_EQ(b.size(), kGidSize);
+  auto back = parse_gid(b);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, g);
+  b.pop_back();
+  EXPECT_EQ(parse_gid(b).code(), ErrorCode::FormatError);
+}
+
+TEST(Xid, SizesAndValue) {
+  Xid x = Xid::from_globcnt(Guid::from_seed(4), 0x1234);
+  EXPECT_EQ(x.size(), 22u);
+  EXPECT_EQ(x.local_value(), 0x1234u);
+  Bytes b = serialize_xid(x);
+  auto back = parse_xid(b);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, x);
+  for (std::size_t n = 0; n < 30; ++n) {
+    Bytes raw(n, 0x11);
+    EXPECT_EQ(parse_xid(raw).ok(), n >= kXidMinSize && n <= kXidMaxSize) << n;
+  }
+}
+
+}  // namespace
+}  // namespace ics
