@@ -1,0 +1,457 @@
+#include "ics/globset.h"
+
+#include <algorithm>
+#include <bit>
+#include <span>
+
+namespace ics {
+
+namespace {
+
+bool valid_range(Globcnt low, Globcnt high) { return low <= high && high <= kGlobcntMax; }
+
+bool by_low(const GlobRange& a, const GlobRange& b) { return a.low < b.low; }
+
+// Appends r to out (sorted by low), merging it into the last range when they
+// overlap or touch.
+void append_coalesced(std::vector<GlobRange>& out, const GlobRange& r) {
+  if (!out.empty() && r.low <= out.back().high + 1) {
+    out.back().high = std::max(out.back().high, r.high);
+    return;
+  }
+  out.push_back(r);
+}
+
+// Whether ranges already satisfy the Globset invariant (ranges valid assumed).
+bool is_normalized(const std::vector<GlobRange>& ranges) {
+  for (std::size_t i = 1; i < ranges.size(); ++i) {
+    if (ranges[i].low <= ranges[i - 1].high + 1) return false;
+  }
+  return true;
+}
+
+// Sorts (only if needed) and merges in place; ranges must be valid.
+void normalize(std::vector<GlobRange>& ranges) {
+  if (is_normalized(ranges)) return;
+  if (!std::is_sorted(ranges.begin(), ranges.end(), by_low)) {
+    std::sort(ranges.begin(), ranges.end(), by_low);
+  }
+  std::size_t w = 0;
+  for (std::size_t i = 1; i < ranges.size(); ++i) {
+    if (ranges[i].low <= ranges[w].high + 1) {
+      ranges[w].high = std::max(ranges[w].high, ranges[i].high);
+    } else {
+      ranges[++w] = ranges[i];
+    }
+  }
+  ranges.resize(w + 1);
+}
+
+}  // namespace
+
+Globset Globset::adopt(std::vector<GlobRange> normalized) {
+  Globset s;
+  s.ranges_ = std::move(normalized);
+  return s;
+}
+
+Result<Globset> Globset::from_ranges(std::vector<GlobRange> ranges) {
+  for (const GlobRange& r : ranges) {
+    if (!valid_range(r.low, r.high)) {
+      return Error(ErrorCode::InvalidParameter, "GLOBCNT range reversed or over 48 bits");
+    }
+  }
+  normalize(ranges);
+  return adopt(std::move(ranges));
+}
+
+bool Globset::contains(Globcnt v) const {
+  auto it = std::upper_bound(ranges_.begin(), ranges_.end(), v,
+                             [](Globcnt x, const GlobRange& r) { return x < r.low; });
+  return it != ranges_.begin() && std::prev(it)->high >= v;
+}
+
+Status Globset::insert(Globcnt low, Globcnt high) {
+  if (!valid_range(low, high)) {
+    return Error(ErrorCode::InvalidParameter, "GLOBCNT range reversed or over 48 bits");
+  }
+  if (ranges_.empty() || ranges_.back().high + 1 < low) {
+    ranges_.push_back({low, high});  // the common case: appending
+    return ok_status();
+  }
+  // [first, last) are the ranges that overlap or touch [low, high].
+  auto first = std::lower_bound(ranges_.begin(), ranges_.end(), low,
+                                [](const GlobRange& r, Globcnt x) { return r.high + 1 < x; });
+  auto last = std::upper_bound(first, ranges_.end(), high,
+                               [](Globcnt x, const GlobRange& r) { return x + 1 < r.low; });
+  if (first == last) {
+    ranges_.insert(first, GlobRange{low, high});
+    return ok_status();
+  }
+  first->low = std::min(first->low, low);
+  first->high = std::max(std::prev(last)->high, high);
+  ranges_.erase(std::next(first), last);
+  return ok_status();
+}
+
+Status Globset::remove(Globcnt low, Globcnt high) {
+  if (!valid_range(low, high)) {
+    return Error(ErrorCode::InvalidParameter, "GLOBCNT range reversed or over 48 bits");
+  }
+  // [first, last) are the ranges that overlap [low, high].
+  auto first = std::lower_bound(ranges_.begin(), ranges_.end(), low,
+                                [](const GlobRange& r, Globcnt x) { return r.high < x; });
+  auto last = std::upper_bound(first, ranges_.end(), high,
+                               [](Globcnt x, const GlobRange& r) { return x < r.low; });
+  if (first == last) return ok_status();
+  GlobRange pieces[2];
+  std::size_t n = 0;
+  if (first->low < low) pieces[n++] = {first->low, low - 1};
+  if (std::prev(last)->high > high) pieces[n++] = {high + 1, std::prev(last)->high};
+  auto span = static_cast<std::size_t>(last - first);
+  if (n > span) {  // one range split in two
+    *first = pieces[1];
+    ranges_.insert(first, pieces[0]);
+    return ok_status();
+  }
+  std::copy(pieces, pieces + n, first);
+  ranges_.erase(first + static_cast<std::ptrdiff_t>(n), last);
+  return ok_status();
+}
+
+std::uint64_t Globset::size() const {
+  std::uint64_t n = 0;
+  for (const GlobRange& r : ranges_) n += r.high - r.low + 1;
+  return n;
+}
+
+std::optional<Globcnt> Globset::min() const {
+  if (ranges_.empty()) return std::nullopt;
+  return ranges_.front().low;
+}
+
+std::optional<Globcnt> Globset::max() const {
+  if (ranges_.empty()) return std::nullopt;
+  return ranges_.back().high;
+}
+
+Globset unite(const Globset& a, const Globset& b) {
+  const auto& x = a.ranges_;
+  const auto& y = b.ranges_;
+  std::vector<GlobRange> out;
+  out.reserve(x.size() + y.size());
+  std::size_t i = 0, j = 0;
+  while (i < x.size() || j < y.size()) {
+    bool take_x = j == y.size() || (i < x.size() && x[i].low <= y[j].low);
+    append_coalesced(out, take_x ? x[i++] : y[j++]);
+  }
+  return Globset::adopt(std::move(out));
+}
+
+Globset intersect(const Globset& a, const Globset& b) {
+  const auto& x = a.ranges_;
+  const auto& y = b.ranges_;
+  std::vector<GlobRange> out;
+  std::size_t i = 0, j = 0;
+  while (i < x.size() && j < y.size()) {
+    Globcnt low = std::max(x[i].low, y[j].low);
+    Globcnt high = std::min(x[i].high, y[j].high);
+    if (low <= high) out.push_back({low, high});
+    if (x[i].high < y[j].high) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return Globset::adopt(std::move(out));
+}
+
+Globset difference(const Globset& a, const Globset& b) {
+  const auto& x = a.ranges_;
+  const auto& y = b.ranges_;
+  std::vector<GlobRange> out;
+  std::size_t j = 0;
+  for (const GlobRange& r : x) {
+    while (j < y.size() && y[j].high < r.low) ++j;
+    Globcnt cur = r.low;  // lowest value of r not yet handled
+    for (std::size_t k = j; k < y.size() && y[k].low <= r.high; ++k) {
+      if (y[k].low > cur) out.push_back({cur, y[k].low - 1});
+      cur = std::max(cur, y[k].high + 1);
+    }
+    if (cur <= r.high) out.push_back({cur, r.high});
+  }
+  return Globset::adopt(std::move(out));
+}
+
+// ---------------------------------------------------------------------------
+// Decoding ([MS-OXCFXICS] 3.1.5.4.3.2)
+
+namespace {
+
+constexpr unsigned kGlobcntBytes = 6;
+
+// The common byte stack: the stacked high-order bytes as one big-endian
+// number, how many there are, and the size of each Push still on it.
+struct ByteStack {
+  Globcnt prefix = 0;
+  unsigned depth = 0;
+  unsigned pushes = 0;
+  std::uint8_t sizes[kGlobcntBytes] = {};
+};
+
+class GlobsetDecoder {
+ public:
+  explicit GlobsetDecoder(Reader& r) : r_(r) {}
+  // The normalised ranges of one GLOBSET.
+  Result<std::vector<GlobRange>> run();
+
+ private:
+  bool step(std::uint8_t cmd);
+  bool push(unsigned n);
+  bool pop();
+  bool bitmask();
+  bool range();
+  bool fail(const char* what) {
+    what_ = what;
+    return false;
+  }
+  void add(Globcnt low, Globcnt high) {
+    sorted_ = sorted_ && low >= next_low_;
+    next_low_ = high + 2;
+    out_.push_back({low, high});
+  }
+
+  Reader& r_;
+  ByteStack stack_;
+  std::vector<GlobRange> out_;
+  Globcnt next_low_ = 0;  // a range starting here or later keeps out_ normalised
+  bool sorted_ = true;
+  bool done_ = false;
+  const char* what_ = nullptr;
+};
+
+Result<std::vector<GlobRange>> GlobsetDecoder::run() {
+  while (!done_) {
+    std::size_t at = r_.offset();
+    std::uint8_t cmd = 0;
+    if (!r_.read_u8(cmd)) return Error(ErrorCode::FormatError, "GLOBSET without End command", at);
+    if (!step(cmd)) return Error(ErrorCode::FormatError, what_, at);
+  }
+  if (!sorted_) normalize(out_);
+  return std::move(out_);
+}
+
+bool GlobsetDecoder::step(std::uint8_t cmd) {
+  switch (cmd) {
+    case 0x01: case 0x02: case 0x03: case 0x04: case 0x05: case 0x06:
+      return push(cmd);
+    case kGlobsetPop:
+      return pop();
+    case kGlobsetBitmask:
+      return bitmask();
+    case kGlobsetRange:
+      return range();
+    case kGlobsetEnd:
+      if (stack_.depth != 0) return fail("End with bytes on the common byte stack");
+      done_ = true;
+      return true;
+    default:
+      return fail("unknown GLOBSET command");
+  }
+}
+
+bool GlobsetDecoder::push(unsigned n) {
+  if (stack_.depth + n > kGlobcntBytes) return fail("Push over six bytes on the common byte stack");
+  std::uint64_t bytes = 0;
+  if (!r_.read_be(n, bytes)) return fail("truncated Push");
+  Globcnt value = stack_.prefix << (8 * n) | bytes;
+  if (stack_.depth + n == kGlobcntBytes) {  // a singleton; the Push pops itself
+    add(value, value);
+    return true;
+  }
+  stack_.prefix = value;
+  stack_.depth += n;
+  stack_.sizes[stack_.pushes++] = static_cast<std::uint8_t>(n);
+  return true;
+}
+
+bool GlobsetDecoder::pop() {
+  if (stack_.pushes == 0) return fail("Pop on an empty common byte stack");
+  unsigned n = stack_.sizes[--stack_.pushes];
+  stack_.prefix >>= 8 * n;
+  stack_.depth -= n;
+  return true;
+}
+
+bool GlobsetDecoder::bitmask() {
+  if (stack_.depth != kGlobcntBytes - 1) return fail("Bitmask needs five bytes on the stack");
+  std::uint8_t start = 0, mask = 0;
+  if (!r_.read_u8(start) || !r_.read_u8(mask)) return fail("truncated Bitmask");
+  // Bit j of `bits` stands for start + j; start itself is always in the set.
+  unsigned bits = unsigned{mask} << 1 | 1u;
+  unsigned top = static_cast<unsigned>(std::bit_width(bits)) - 1;
+  if (start + top > 0xFF) return fail("Bitmask carries out of the low-order byte");
+  Globcnt base = stack_.prefix << 8 | start;
+  while (bits != 0) {
+    unsigned first = static_cast<unsigned>(std::countr_zero(bits));
+    unsigned run = static_cast<unsigned>(std::countr_one(bits >> first));
+    add(base + first, base + first + run - 1);
+    bits &= ~(((1u << run) - 1) << first);
+  }
+  return true;
+}
+
+bool GlobsetDecoder::range() {
+  if (stack_.depth > kGlobcntBytes - 1) return fail("Range with six bytes on the stack");
+  unsigned n = kGlobcntBytes - stack_.depth;
+  std::uint64_t low = 0, high = 0;
+  if (!r_.read_be(n, low) || !r_.read_be(n, high)) return fail("truncated Range");
+  if (low > high) return fail("Range with low value above high value");
+  Globcnt prefix = stack_.prefix << (8 * n);
+  add(prefix | low, prefix | high);
+  return true;
+}
+
+}  // namespace
+
+Result<Globset> decode_globset(Reader& r) {
+  ICS_TRY_ASSIGN(auto ranges, GlobsetDecoder(r).run());
+  return Globset::adopt(std::move(ranges));
+}
+
+Result<Globset> decode_globset(ByteView whole) {
+  Reader r(whole);
+  ICS_TRY_ASSIGN(Globset s, decode_globset(r));
+  if (!r.empty()) return Error(ErrorCode::FormatError, "bytes after the GLOBSET End", r.offset());
+  return s;
+}
+
+// ---------------------------------------------------------------------------
+// Encoding ([MS-OXCFXICS] 3.1.5.4.3.1)
+
+namespace {
+
+// Byte i (0 = most significant) of a 48-bit GLOBCNT.
+unsigned byte_at(Globcnt v, unsigned i) {
+  return static_cast<unsigned>(v >> (8 * (kGlobcntBytes - 1 - i))) & 0xFF;
+}
+
+// How many leading bytes (of six) a and b share.
+unsigned common_bytes(Globcnt a, Globcnt b) {
+  Globcnt x = a ^ b;
+  if (x == 0) return kGlobcntBytes;
+  return (static_cast<unsigned>(std::countl_zero(x)) - 16) / 8;
+}
+
+bool is_singleton(const GlobRange& r) { return r.low == r.high; }
+
+// Bytes saved per stacked byte when a range is coded under a longer prefix:
+// one for a singleton (one value), two for a run (two values).
+std::uint64_t weight(const GlobRange& r) { return is_singleton(r) ? 1 : 2; }
+
+class GlobsetEncoder {
+ public:
+  explicit GlobsetEncoder(Writer& w) : w_(w) {}
+  // Codes rs, whose values all share the d bytes on the stack.
+  void level(std::span<const GlobRange> rs, unsigned d);
+
+ private:
+  void group(std::span<const GlobRange> rs, unsigned d, std::uint64_t weight);
+  void low_bytes(std::span<const GlobRange> rs);
+  void cluster(std::span<const GlobRange> rs);
+  void flat(const GlobRange& r, unsigned d);
+
+  Writer& w_;
+};
+
+void GlobsetEncoder::level(std::span<const GlobRange> rs, unsigned d) {
+  if (d == kGlobcntBytes - 1) return low_bytes(rs);
+  std::size_t i = 0;
+  while (i < rs.size()) {
+    unsigned b = byte_at(rs[i].low, d);
+    if (byte_at(rs[i].high, d) != b) {  // spans several values of byte d
+      flat(rs[i++], d);
+      continue;
+    }
+    std::size_t j = i + 1;
+    std::uint64_t wsum = weight(rs[i]);
+    for (; j < rs.size() && byte_at(rs[j].high, d) == b; ++j) wsum += weight(rs[j]);
+    group(rs.subspan(i, j - i), d, wsum);
+    i = j;
+  }
+}
+
+// rs share byte d (and so at least d + 1 bytes). Pushing their L - d further
+// common bytes costs L - d + 2 (Push, bytes, Pop) and saves at least
+// (L - d) * wsum, so it is taken only when that cannot make the output longer.
+void GlobsetEncoder::group(std::span<const GlobRange> rs, unsigned d, std::uint64_t wsum) {
+  unsigned l = common_bytes(rs.front().low, rs.back().high);
+  if (l == kGlobcntBytes || (l - d) * (wsum - 1) < 2) {
+    for (const GlobRange& r : rs) flat(r, d);
+    return;
+  }
+  w_.put_u8(static_cast<std::uint8_t>(l - d));
+  w_.put_be(rs.front().low >> (8 * (kGlobcntBytes - l)), l - d);
+  level(rs, l);
+  w_.put_u8(kGlobsetPop);
+}
+
+// Stack depth 5: each range is one low-order byte pair. Ranges whose values
+// fit in nine values from the first one's low go into one Bitmask (3 bytes),
+// which is shorter than coding two or more of them (2 or 3 bytes each).
+void GlobsetEncoder::low_bytes(std::span<const GlobRange> rs) {
+  std::size_t i = 0;
+  while (i < rs.size()) {
+    Globcnt window_end = rs[i].low + 8;
+    std::size_t j = i + 1;
+    while (j < rs.size() && rs[j].high <= window_end) ++j;
+    if (j - i >= 2) {
+      cluster(rs.subspan(i, j - i));
+    } else {
+      flat(rs[i], kGlobcntBytes - 1);
+    }
+    i = j;
+  }
+}
+
+void GlobsetEncoder::cluster(std::span<const GlobRange> rs) {
+  Globcnt start = rs.front().low;
+  unsigned bits = 0;  // bit k: start + k is in the set
+  for (const GlobRange& r : rs) {
+    auto lo = static_cast<unsigned>(r.low - start);
+    auto len = static_cast<unsigned>(r.high - r.low + 1);
+    bits |= ((1u << len) - 1) << lo;
+  }
+  w_.put_u8(kGlobsetBitmask);
+  w_.put_u8(static_cast<std::uint8_t>(start));
+  w_.put_u8(static_cast<std::uint8_t>(bits >> 1));
+}
+
+// One range on its own at stack depth d: a Push that completes the GLOBCNT
+// for a singleton, else a Range with 6 - d bytes per value.
+void GlobsetEncoder::flat(const GlobRange& r, unsigned d) {
+  unsigned n = kGlobcntBytes - d;
+  if (is_singleton(r)) {
+    w_.put_u8(static_cast<std::uint8_t>(n));
+    w_.put_be(r.low, n);
+    return;
+  }
+  w_.put_u8(kGlobsetRange);
+  w_.put_be(r.low, n);
+  w_.put_be(r.high, n);
+}
+
+}  // namespace
+
+void encode_globset(const Globset& s, Writer& w) {
+  GlobsetEncoder(w).level(s.ranges(), 0);
+  w.put_u8(kGlobsetEnd);
+}
+
+Bytes encode_globset(const Globset& s) {
+  Writer w;
+  encode_globset(s, w);
+  return w.take();
+}
+
+}  // namespace ics
