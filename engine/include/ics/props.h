@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -48,6 +49,14 @@ std::size_t fixed_size(std::uint16_t type);
 bool is_variable_type(std::uint16_t type);
 // 0x1000 | a fixed or variable base type.
 bool is_multi_type(std::uint16_t type);
+// Whether a FastTransfer stream can carry a value of this type ([MS-OXCFXICS]
+// 2.2.4.1.1): a fixed-size, variable-size or multi-valued type.
+inline bool is_stream_type(std::uint16_t type) {
+  return fixed_size(type) != 0 || is_variable_type(type) || is_multi_type(type);
+}
+// "Integer32", "Binary", "MultipleString", "String8(cp1252)", "String(cp1200)";
+// "0x....(unknown)" for other values.
+std::string type_name(std::uint16_t type);
 
 struct PropTag {
   std::uint32_t value = 0;
@@ -155,5 +164,11 @@ inline constexpr PropTag kMetaTagFXDelProp{0x40160003};
 inline constexpr PropTag kMetaTagIncrementalSyncMessagePartial{0x407A0003};
 inline constexpr PropTag kMetaTagIncrSyncGroupId{0x407C0003};
 }  // namespace tags
+
+// The [MS-OXCPROPS] / [MS-OXCFXICS] name of a well-known tag ("PidTagSourceKey",
+// "MetaTagCnsetSeen"), matched on the whole tag first and then on the property
+// id alone (so a PtypString8 PidTagSubject is still named); empty if unknown.
+// Named-property ids (>= 0x8000) are never named: they are stream placeholders.
+std::string_view tag_name(PropTag tag);
 
 }  // namespace ics
