@@ -1,0 +1,260 @@
+// Store: a thread-safe in-memory message store, the server side of ICS.
+//
+// What it holds: a folder hierarchy (FIDs) under a root folder made at
+// construction; in each folder normal and FAI (associated) messages (MIDs)
+// with property bags; read state; tombstones of hard deletes, soft deletes and
+// moves. Every change takes a fresh change number (CN) from ONE per-store
+// 48-bit counter that also hands out FIDs and MIDs, so every GLOBCNT the store
+// allocates is unique and CNs strictly increase ([MS-OXCFXICS] 2.2.2.1, 2.2.2.5).
+//
+// Ids and replicas: REPLID 1 is the store's own REPLGUID. An object's source
+// key (PidTagSourceKey, a GID) is (REPLGUID of its REPLID, GLOBCNT); objects
+// imported from a client with a foreign GUID get a REPLID on demand, so an id
+// and its source key always convert both ways through the replica map.
+// reserve_ids() is GetLocalReplicaIds ([MS-OXCROPS] 2.2.13.13): a range the
+// counter then skips, which a client may use in source keys.
+//
+// Versions: a server-side change sets ChangeKey = XID(store GUID, CN), merges
+// it into the PCL and sets LastModificationTime from a deterministic logical
+// clock (filetime_for_cn). put_message_version()/put_folder_version() store a
+// client's version as given (its change key and PCL) under a fresh server CN:
+// the upload collector decides conflicts and calls them, with an expected CN
+// for optimistic concurrency (ObjectModified if another change got there first).
+//
+// Read state: set_read() takes a read CN from the same counter and leaves the
+// message CN alone; the read flag lives only in MessageSnapshot::read.
+//
+// Moves keep the MID (unlike Exchange, which gives the moved copy a new MID):
+// the message leaves its folder, which keeps a tombstone of kind Moved, and
+// joins the destination with a NEW CN (a move is a change there).
+//
+// Incremental download: each folder keeps ordered indexes CN -> MID (normal),
+// CN -> MID (FAI), read CN -> MID and deletion CN -> tombstone, and the store
+// keeps folder CN -> FID and folder tombstones by CN. The collect_* calls walk
+// an index only over the CN ranges the client has not seen, so they cost
+// O(ranges * log n + changes), not the size of the folder.
+//
+// Threading: every public member is thread-safe. One mutex guards the state;
+// each call holds it briefly, never across a callback or a yield, and returns
+// copies (snapshots), never references into the store. The store's own memory
+// is not charged to any session; memory_stats() holds the totals of the
+// sessions opened on it. Lifetime: sessions keep the store alive (shared_ptr).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "ics/errors.h"
+#include "ics/ids.h"
+#include "ics/memory.h"
+#include "ics/pcl.h"
+#include "ics/props.h"
+
+namespace ics {
+
+inline constexpr Replid kLocalReplid = 1;
+
+// Inclusive [low, high] GLOBCNT ranges. Order and overlaps do not matter;
+// low > high is InvalidParameter.
+using CnRanges = std::vector<std::pair<Globcnt, Globcnt>>;
+
+enum class MessageKind : std::uint8_t { Normal, Associated };
+enum class DeleteKind : std::uint8_t { Hard, Soft, Moved };
+
+// The logical LastModificationTime of a server change: a FILETIME one second
+// per CN after 2020-01-01T00:00:00Z.
+std::uint64_t filetime_for_cn(Globcnt cn);
+
+// Properties to set (replacing values with the same tag) and to remove.
+// ICS header properties (source key, change key, PCL, LastModificationTime,
+// CN, MID/FID, associated, parent ids) are the store's own fields: such tags
+// are dropped from any bag handed to the store.
+struct PropChanges {
+  PropertyBag set;
+  std::vector<PropTag> remove;
+};
+
+struct MessageSnapshot {
+  Mid mid;
+  Fid folder;
+  Gid source_key;
+  bool associated = false;
+  Globcnt cn = 0;
+  Globcnt read_cn = 0;  // 0: read state never changed
+  bool read = false;
+  Xid change_key;
+  Pcl pcl;
+  std::uint64_t last_modified = 0;
+  PropertyBag props;  // empty when fetched without properties
+};
+
+struct ReadChange {
+  Mid mid;
+  Gid source_key;
+  Globcnt read_cn = 0;
+  bool read = false;
+  bool associated = false;
+};
+
+struct MessageTombstone {
+  Mid mid;
+  Gid source_key;
+  Globcnt cn = 0;  // the deletion (or move) CN
+  DeleteKind kind = DeleteKind::Hard;
+  bool associated = false;
+  Fid moved_to;  // for kind Moved
+};
+
+struct FolderSnapshot {
+  Fid fid;
+  Fid parent;  // {0, 0} for the root
+  Gid source_key;
+  std::optional<Gid> parent_source_key;  // none for the root
+  Globcnt cn = 0;
+  Xid change_key;
+  Pcl pcl;
+  std::uint64_t last_modified = 0;
+  PropertyBag props;  // includes PidTagDisplayName
+};
+
+struct FolderTombstone {
+  Fid fid;
+  Fid parent;
+  Gid source_key;
+  Globcnt cn = 0;
+  DeleteKind kind = DeleteKind::Hard;
+};
+
+// A client's version of a message (ImportMessageChange + SaveChangesMessage).
+struct MessageVersion {
+  Fid folder;
+  Gid source_key;
+  bool associated = false;
+  Xid change_key;
+  Pcl pcl;                         // stored merged with change_key
+  std::uint64_t last_modified = 0;  // 0: filetime_for_cn(new CN)
+  PropertyBag props;               // replaces the message's properties
+  // nullopt: no check; 0: the message must not exist; otherwise its current CN.
+  std::optional<Globcnt> expected_cn;
+};
+
+// A client's version of a folder (ImportHierarchyChange).
+struct FolderVersion {
+  Fid parent;  // SyncNoParent if it does not exist
+  Gid source_key;
+  Xid change_key;
+  Pcl pcl;
+  std::uint64_t last_modified = 0;
+  PropertyBag props;  // replaces the folder's properties (PidTagDisplayName...)
+  std::optional<Globcnt> expected_cn;
+};
+
+struct StoreOptions {
+  Guid guid = Guid::from_seed(0x5702E);
+  Globcnt first_globcnt = 1;  // the first GLOBCNT the counter hands out
+};
+
+class Store {
+ public:
+  explicit Store(StoreOptions options = {});
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const Guid& guid() const { return guid_; }
+  Fid root() const { return root_; }
+
+  // ---- ids and replicas ----
+  // The last GLOBCNT handed out (FID, MID, CN or reserved); every CN <= it.
+  Globcnt current_cn() const;
+  // GetLocalReplicaIds: reserves count GLOBCNTs; returns the store GUID and
+  // the first. InvalidParameter for 0; GeneralFailure when the 48-bit space
+  // would run out.
+  Result<std::pair<Guid, Globcnt>> reserve_ids(std::uint32_t count);
+  // The REPLID of guid, assigning the next free one if it has none.
+  Result<Replid> replid_for(const Guid& guid);
+  std::optional<Replid> find_replid(const Guid& guid) const;
+  std::optional<Guid> guid_of(Replid replid) const;
+  // NotFound when the REPLID / REPLGUID is not in the replica map.
+  Result<Gid> to_gid(const Id& id) const;
+  Result<Id> to_id(const Gid& gid) const;
+
+  // ---- folders ----
+  // source_key (from a client) decides the FID; otherwise a fresh one.
+  Result<Fid> create_folder(Fid parent, std::string_view display_name,
+                            std::optional<Gid> source_key = std::nullopt);
+  Result<FolderSnapshot> modify_folder(Fid fid, const PropChanges& changes);
+  // Deletes fid, its subfolders and their messages; one tombstone (and CN)
+  // per folder. InvalidParameter for the root or for kind Moved.
+  Status delete_folder(Fid fid, DeleteKind kind = DeleteKind::Hard);
+  // Creates, updates or re-parents the folder named by source_key.
+  // SyncNoParent if the parent is missing, SyncIncest for a cycle.
+  Result<FolderSnapshot> put_folder_version(const FolderVersion& version);
+  Result<FolderSnapshot> get_folder(Fid fid) const;
+  std::optional<Fid> find_folder(const Gid& source_key) const;
+  Result<std::vector<Fid>> child_folders(Fid fid) const;
+  // Every folder below top (not top itself), parents before children.
+  Result<std::vector<FolderSnapshot>> folder_tree(Fid top) const;
+  // Folders below top whose CN is in ranges, parents before children.
+  Result<std::vector<FolderSnapshot>> collect_folder_changes(Fid top, const CnRanges& ranges) const;
+  // Tombstones of folders that were below top, deletion CN in ranges.
+  Result<std::vector<FolderTombstone>> collect_folder_tombstones(Fid top,
+                                                                 const CnRanges& ranges) const;
+
+  // ---- messages ----
+  Result<Mid> create_message(Fid fid, PropertyBag props, bool associated);
+  Result<MessageSnapshot> modify_message(Mid mid, const PropChanges& changes);
+  Result<MessageSnapshot> put_message_version(const MessageVersion& version);
+  // The new read CN, or 0 when the message already had that read state.
+  Result<Globcnt> set_read(Mid mid, bool read);
+  // Returns the deletion CN. InvalidParameter for kind Moved.
+  Result<Globcnt> delete_message(Mid mid, DeleteKind kind = DeleteKind::Hard);
+  // Returns the message's new CN. InvalidParameter if dest is its folder.
+  Result<Globcnt> move_message(Mid mid, Fid dest);
+  Result<MessageSnapshot> get_message(Mid mid, bool with_props = true) const;
+  std::optional<Mid> find_message(const Gid& source_key) const;
+  // MIDs in the folder, ascending.
+  Result<std::vector<Mid>> message_ids(Fid fid, MessageKind kind) const;
+  // Messages of kind whose CN is in ranges, ascending by CN.
+  Result<std::vector<MessageSnapshot>> collect_changes(Fid fid, MessageKind kind,
+                                                       const CnRanges& ranges,
+                                                       bool with_props = true) const;
+  // Messages (both kinds) whose read CN is in ranges, ascending by read CN.
+  Result<std::vector<ReadChange>> collect_read_changes(Fid fid, const CnRanges& ranges) const;
+  // Tombstones in the folder whose deletion CN is in ranges, ascending by CN.
+  Result<std::vector<MessageTombstone>> collect_tombstones(Fid fid, const CnRanges& ranges) const;
+  // Drops tombstones with CN <= up_to; returns how many went.
+  std::size_t purge_tombstones(Globcnt up_to);
+
+  // ---- figures ----
+  std::size_t message_count() const;
+  std::size_t folder_count() const;  // including the root
+  std::size_t tombstone_count() const;
+  // Checks every index against the records; GeneralFailure naming the first
+  // inconsistency. For tests and stress verification.
+  Status check_invariants() const;
+
+  // Totals of the sessions' memory accounts (see memory.h).
+  MemoryStats& memory_stats() { return memory_; }
+  const MemoryStats& memory_stats() const { return memory_; }
+  // A fresh id for a session opened on this store (1, 2, ...).
+  std::uint64_t next_session_id() { return next_session_id_.fetch_add(1) + 1; }
+
+  struct State;  // defined in store.cpp
+
+ private:
+  const Guid guid_;
+  Fid root_;
+  mutable std::mutex mu_;
+  std::unique_ptr<State> state_;  // guarded by mu_
+  MemoryStats memory_;
+  std::atomic<std::uint64_t> next_session_id_{0};
+};
+
+}  // namespace ics
