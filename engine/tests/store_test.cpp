@@ -699,7 +699,7 @@ struct Harness {
 };
 
 TEST(StoreDifferential, CollectChangesMatchesModelAndBruteForce) {
-  for (std::uint64_t seed : {1u, 2u, 3u, 4u, 5u, 6u}) {
+  for (std::uint64_t seed : {1u, 2u, 3u, 4u}) {
     Harness h(seed);
     for (int round = 0; round < 40; ++round) {
       int steps = static_cast<int>(h.rng() % 25);

@@ -171,7 +171,12 @@ class Store {
   Fid root() const { return root_; }
 
   // ---- ids and replicas ----
-  // The last GLOBCNT handed out (FID, MID, CN or reserved); every CN <= it.
+  // The last GLOBCNT handed out (FID, MID, CN or reserved). A consistent cut:
+  // a CN is allocated and its change committed under one lock, so every
+  // change with CN <= current_cn() is visible to any later call. A download
+  // reads it BEFORE collecting, clips its unseen ranges to [1, it], and may
+  // then report [1, it] as seen; changes made meanwhile have larger CNs and
+  // come with the next sync.
   Globcnt current_cn() const;
   // GetLocalReplicaIds: reserves count GLOBCNTs; returns the store GUID and
   // the first. InvalidParameter for 0; GeneralFailure when the 48-bit space
