@@ -1,6 +1,7 @@
 // Runs the real icsctl binary: its output is a contract other tools rely on.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <algorithm>
@@ -22,8 +23,9 @@ struct ToolRun {
 };
 
 ToolRun icsctl(const std::string& args, const std::string& stdin_text = "") {
-  const std::string dir = ::testing::TempDir();
-  const std::string in = dir + "icsctl_in.txt", err = dir + "icsctl_err.txt";
+  // ctest runs tests in parallel processes: name the files by pid.
+  const std::string dir = ::testing::TempDir() + "icsctl_" + std::to_string(getpid());
+  const std::string in = dir + "_in.txt", err = dir + "_err.txt";
   std::ofstream(in) << stdin_text;
   std::string cmd = std::string(ICS_ICSCTL_PATH) + " " + args + " <" + in + " 2>" + err;
   ToolRun r;
@@ -100,7 +102,7 @@ TEST(Icsctl, FxAndStateDump) {
   ASSERT_TRUE(seen.insert(Guid::from_seed(1), 1, 42).ok());
   ASSERT_TRUE(w.property(PropValue::binary(tags::kMetaTagCnsetSeen, encode_idset(seen))).ok());
   ASSERT_TRUE(w.marker(markers::kIncrSyncStateEnd).ok());
-  const std::string path = ::testing::TempDir() + "icsctl_state.fx";
+  const std::string path = ::testing::TempDir() + "icsctl_state_" + std::to_string(getpid()) + ".fx";
   {
     std::ofstream f(path, std::ios::binary);
     f.write(reinterpret_cast<const char*>(w.bytes().data()), static_cast<std::streamsize>(w.size()));
