@@ -199,6 +199,35 @@ struct ByteStack {
   std::uint8_t sizes[kGlobcntBytes] = {};
 };
 
+// The big-endian number in b (at most 8 bytes).
+std::uint64_t be_value(ByteView b) {
+  std::uint64_t v = 0;
+  for (std::uint8_t c : b) v = v << 8 | c;
+  return v;
+}
+
+// Decoded ranges, kept in order of arrival with a note of whether they are
+// already normalised (sorted, disjoint, not touching). The vector grows
+// geometrically: memory stays proportional to the ranges decoded (at most
+// five per command, so to the input consumed).
+class RangeSink {
+ public:
+  void add(Globcnt low, Globcnt high) {
+    sorted_ = sorted_ && low >= next_low_;
+    next_low_ = high + 2;
+    buf_.push_back({low, high});
+  }
+  std::vector<GlobRange> take() {
+    if (!sorted_) normalize(buf_);
+    return std::move(buf_);
+  }
+
+ private:
+  std::vector<GlobRange> buf_;
+  Globcnt next_low_ = 0;  // a range from here up keeps the output normalised
+  bool sorted_ = true;
+};
+
 class GlobsetDecoder {
  public:
   explicit GlobsetDecoder(Reader& r) : r_(r) {}
@@ -211,21 +240,15 @@ class GlobsetDecoder {
   bool pop();
   bool bitmask();
   bool range();
+  bool end();
   bool fail(const char* what) {
     what_ = what;
     return false;
   }
-  void add(Globcnt low, Globcnt high) {
-    sorted_ = sorted_ && low >= next_low_;
-    next_low_ = high + 2;
-    out_.push_back({low, high});
-  }
 
   Reader& r_;
   ByteStack stack_;
-  std::vector<GlobRange> out_;
-  Globcnt next_low_ = 0;  // a range starting here or later keeps out_ normalised
-  bool sorted_ = true;
+  RangeSink out_;
   bool done_ = false;
   const char* what_ = nullptr;
 };
@@ -237,8 +260,7 @@ Result<std::vector<GlobRange>> GlobsetDecoder::run() {
     if (!r_.read_u8(cmd)) return Error(ErrorCode::FormatError, "GLOBSET without End command", at);
     if (!step(cmd)) return Error(ErrorCode::FormatError, what_, at);
   }
-  if (!sorted_) normalize(out_);
-  return std::move(out_);
+  return out_.take();
 }
 
 bool GlobsetDecoder::step(std::uint8_t cmd) {
@@ -252,9 +274,7 @@ bool GlobsetDecoder::step(std::uint8_t cmd) {
     case kGlobsetRange:
       return range();
     case kGlobsetEnd:
-      if (stack_.depth != 0) return fail("End with bytes on the common byte stack");
-      done_ = true;
-      return true;
+      return end();
     default:
       return fail("unknown GLOBSET command");
   }
@@ -266,7 +286,7 @@ bool GlobsetDecoder::push(unsigned n) {
   if (!r_.read_be(n, bytes)) return fail("truncated Push");
   Globcnt value = stack_.prefix << (8 * n) | bytes;
   if (stack_.depth + n == kGlobcntBytes) {  // a singleton; the Push pops itself
-    add(value, value);
+    out_.add(value, value);
     return true;
   }
   stack_.prefix = value;
@@ -283,20 +303,32 @@ bool GlobsetDecoder::pop() {
   return true;
 }
 
+bool GlobsetDecoder::end() {
+  if (stack_.depth != 0) return fail("End with bytes on the common byte stack");
+  done_ = true;
+  return true;
+}
+
+// StartingValue is in the set; bit i of the mask adds StartingValue + i + 1.
+// A run starts at a set bit whose lower neighbour is clear and ends at one
+// whose upper neighbour is clear.
 bool GlobsetDecoder::bitmask() {
   if (stack_.depth != kGlobcntBytes - 1) return fail("Bitmask needs five bytes on the stack");
-  std::uint8_t start = 0, mask = 0;
-  if (!r_.read_u8(start) || !r_.read_u8(mask)) return fail("truncated Bitmask");
-  // Bit j of `bits` stands for start + j; start itself is always in the set.
-  unsigned bits = unsigned{mask} << 1 | 1u;
-  unsigned top = static_cast<unsigned>(std::bit_width(bits)) - 1;
-  if (start + top > 0xFF) return fail("Bitmask carries out of the low-order byte");
+  ByteView operands;
+  if (!r_.read_bytes(2, operands)) return fail("truncated Bitmask");
+  unsigned start = operands[0];
+  unsigned bits = unsigned{operands[1]} << 1 | 1u;  // bit j: start + j
+  if (start + static_cast<unsigned>(std::bit_width(bits)) - 1 > 0xFF) {
+    return fail("Bitmask carries out of the low-order byte");
+  }
+  unsigned firsts = bits & ~(bits << 1);
+  unsigned lasts = bits & ~(bits >> 1);
   Globcnt base = stack_.prefix << 8 | start;
-  while (bits != 0) {
-    unsigned first = static_cast<unsigned>(std::countr_zero(bits));
-    unsigned run = static_cast<unsigned>(std::countr_one(bits >> first));
-    add(base + first, base + first + run - 1);
-    bits &= ~(((1u << run) - 1) << first);
+  while (firsts != 0) {
+    out_.add(base + static_cast<unsigned>(std::countr_zero(firsts)),
+             base + static_cast<unsigned>(std::countr_zero(lasts)));
+    firsts &= firsts - 1;
+    lasts &= lasts - 1;
   }
   return true;
 }
@@ -304,11 +336,13 @@ bool GlobsetDecoder::bitmask() {
 bool GlobsetDecoder::range() {
   if (stack_.depth > kGlobcntBytes - 1) return fail("Range with six bytes on the stack");
   unsigned n = kGlobcntBytes - stack_.depth;
-  std::uint64_t low = 0, high = 0;
-  if (!r_.read_be(n, low) || !r_.read_be(n, high)) return fail("truncated Range");
+  ByteView operands;
+  if (!r_.read_bytes(2 * n, operands)) return fail("truncated Range");
+  std::uint64_t low = be_value(operands.first(n));
+  std::uint64_t high = be_value(operands.last(n));
   if (low > high) return fail("Range with low value above high value");
   Globcnt prefix = stack_.prefix << (8 * n);
-  add(prefix | low, prefix | high);
+  out_.add(prefix | low, prefix | high);
   return true;
 }
 
@@ -356,10 +390,11 @@ class GlobsetEncoder {
   void level(std::span<const GlobRange> rs, unsigned d);
 
  private:
-  void group(std::span<const GlobRange> rs, unsigned d, std::uint64_t weight);
+  void group(std::span<const GlobRange> rs, unsigned d, std::uint64_t wsum);
   void low_bytes(std::span<const GlobRange> rs);
   void cluster(std::span<const GlobRange> rs);
   void flat(const GlobRange& r, unsigned d);
+  void flat_low_byte(const GlobRange& r);
 
   Writer& w_;
 };
@@ -383,10 +418,16 @@ void GlobsetEncoder::level(std::span<const GlobRange> rs, unsigned d) {
 
 // rs share byte d (and so at least d + 1 bytes). Pushing their L - d further
 // common bytes costs L - d + 2 (Push, bytes, Pop) and saves at least
-// (L - d) * wsum, so it is taken only when that cannot make the output longer.
+// (L - d) * wsum. It is taken when it saves more than it costs, or as much
+// when a Bitmask may then save more (L = 5, several ranges); otherwise the
+// ranges are coded flat, so the output is never longer than flat coding and
+// holds no Push/Pop pair that buys nothing.
 void GlobsetEncoder::group(std::span<const GlobRange> rs, unsigned d, std::uint64_t wsum) {
   unsigned l = common_bytes(rs.front().low, rs.back().high);
-  if (l == kGlobcntBytes || (l - d) * (wsum - 1) < 2) {
+  std::uint64_t saved = std::uint64_t{l - d} * wsum;
+  std::uint64_t cost = l - d + 2;
+  bool bitmask_may_help = l == kGlobcntBytes - 1 && rs.size() >= 2;
+  if (l == kGlobcntBytes || saved < cost || (saved == cost && !bitmask_may_help)) {
     for (const GlobRange& r : rs) flat(r, d);
     return;
   }
@@ -397,8 +438,9 @@ void GlobsetEncoder::group(std::span<const GlobRange> rs, unsigned d, std::uint6
 }
 
 // Stack depth 5: each range is one low-order byte pair. Ranges whose values
-// fit in nine values from the first one's low go into one Bitmask (3 bytes),
-// which is shorter than coding two or more of them (2 or 3 bytes each).
+// fit in the nine values from the first one's low go into one Bitmask
+// (3 bytes), which is shorter than coding two or more of them (2 or 3 bytes
+// each). At most five disjoint, non-touching ranges fit in nine values.
 void GlobsetEncoder::low_bytes(std::span<const GlobRange> rs) {
   std::size_t i = 0;
   while (i < rs.size()) {
@@ -408,7 +450,7 @@ void GlobsetEncoder::low_bytes(std::span<const GlobRange> rs) {
     if (j - i >= 2) {
       cluster(rs.subspan(i, j - i));
     } else {
-      flat(rs[i], kGlobcntBytes - 1);
+      flat_low_byte(rs[i]);
     }
     i = j;
   }
@@ -416,7 +458,7 @@ void GlobsetEncoder::low_bytes(std::span<const GlobRange> rs) {
 
 void GlobsetEncoder::cluster(std::span<const GlobRange> rs) {
   Globcnt start = rs.front().low;
-  unsigned bits = 0;  // bit k: start + k is in the set
+  unsigned bits = 0;  // bit j: start + j is in the set
   for (const GlobRange& r : rs) {
     auto lo = static_cast<unsigned>(r.low - start);
     auto len = static_cast<unsigned>(r.high - r.low + 1);
@@ -430,6 +472,7 @@ void GlobsetEncoder::cluster(std::span<const GlobRange> rs) {
 // One range on its own at stack depth d: a Push that completes the GLOBCNT
 // for a singleton, else a Range with 6 - d bytes per value.
 void GlobsetEncoder::flat(const GlobRange& r, unsigned d) {
+  if (d == kGlobcntBytes - 1) return flat_low_byte(r);
   unsigned n = kGlobcntBytes - d;
   if (is_singleton(r)) {
     w_.put_u8(static_cast<std::uint8_t>(n));
@@ -439,6 +482,17 @@ void GlobsetEncoder::flat(const GlobRange& r, unsigned d) {
   w_.put_u8(kGlobsetRange);
   w_.put_be(r.low, n);
   w_.put_be(r.high, n);
+}
+
+// The same at depth 5, where each value is one byte: Push1 or a Range.
+void GlobsetEncoder::flat_low_byte(const GlobRange& r) {
+  if (is_singleton(r)) {
+    w_.put_u8(1);
+  } else {
+    w_.put_u8(kGlobsetRange);
+    w_.put_u8(static_cast<std::uint8_t>(r.low));
+  }
+  w_.put_u8(static_cast<std::uint8_t>(r.high));
 }
 
 }  // namespace

@@ -41,13 +41,20 @@ class BasicIdSet {
   Globset globset(const Key& key) const;
 
   // Id-level helpers for the REPLID form: an Id is REPLID + GLOBCNT.
-  Status insert(const Id& id) requires std::same_as<Key, Replid> {
+  // (Member templates, so that instantiating BasicIdSet<Guid> skips them.)
+  template <class K = Key>
+    requires std::same_as<K, Replid>
+  Status insert(const Id& id) {
     return insert(id.replid, id.globcnt);
   }
-  Status remove(const Id& id) requires std::same_as<Key, Replid> {
+  template <class K = Key>
+    requires std::same_as<K, Replid>
+  Status remove(const Id& id) {
     return remove(id.replid, id.globcnt);
   }
-  bool contains(const Id& id) const requires std::same_as<Key, Replid> {
+  template <class K = Key>
+    requires std::same_as<K, Replid>
+  bool contains(const Id& id) const {
     return contains(id.replid, id.globcnt);
   }
 
