@@ -30,7 +30,7 @@ constexpr int kRounds = 4;
   volatile char frame[32] = {};
   boost::this_fiber::yield();
   frame[0] = static_cast<char>(tag);
-  throw std::out_of_range("after yield");
+  throw std::out_of_range("after yield " + std::to_string(frame[0]));
 }
 
 // Reuses the stack region the unwound frames occupied.

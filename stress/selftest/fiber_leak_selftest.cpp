@@ -55,8 +55,10 @@ int main(int argc, char** argv) {
   if (schedule->threads > 1 && planted_on_helper.load() == 0) {
     std::printf("fiber_leak_selftest %s: FAILED: no leak was planted on the helper thread\n",
                 schedule->name);
+    std::fflush(stdout);
     return 3;
   }
   std::printf("fiber_leak_selftest %s: OK\n", schedule->name);
+  std::fflush(stdout);  // LeakSanitizer ends the process at exit before stdio is flushed
   return 0;
 }
