@@ -7,7 +7,7 @@
 // calling thread for the rest of the process. Stacks are fixedsize_stack (malloc'd,
 // thread-safe, scanned by LeakSanitizer) of kStackBytes: Boost's default 128 KiB reaches
 // glibc's mmap threshold, so every fiber costs an mmap and a munmap, and on this VM a munmap
-// (TLB flush) took about 250 us: 10k fibers ran 10x slower than with 64 KiB.
+// (TLB flush) took about 250 us: 10k fibers ran 3-13x slower than with 64 KiB.
 #pragma once
 
 #include <boost/fiber/all.hpp>
