@@ -30,19 +30,57 @@ class Reader {
   bool empty() const { return remaining() == 0; }
   ByteView rest() const { return data_.subspan(pos_); }
 
-  bool read_u8(std::uint8_t& out);
-  bool read_u16(std::uint16_t& out);
-  bool read_u32(std::uint32_t& out);
-  bool read_u64(std::uint64_t& out);
+  // The small readers are defined inline: they sit on every decoder's hot path.
+  bool read_u8(std::uint8_t& out) {
+    if (remaining() < 1) return false;
+    out = data_[pos_++];
+    return true;
+  }
+  bool read_u16(std::uint16_t& out) { return read_le(2, out); }
+  bool read_u32(std::uint32_t& out) { return read_le(4, out); }
+  bool read_u64(std::uint64_t& out) { return read_le(8, out); }
   // n (0..8) bytes, most significant first.
-  bool read_be(std::size_t n, std::uint64_t& out);
+  bool read_be(std::size_t n, std::uint64_t& out) {
+    if (n > 8 || remaining() < n) return false;
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < n; ++i) v = (v << 8) | std::uint64_t{data_[pos_ + i]};
+    out = v;
+    pos_ += n;
+    return true;
+  }
   // n bytes, borrowed from the underlying buffer.
-  bool read_bytes(std::size_t n, ByteView& out);
-  bool skip(std::size_t n);
-  bool peek_u8(std::uint8_t& out) const;
-  bool peek_u32(std::uint32_t& out) const;
+  bool read_bytes(std::size_t n, ByteView& out) {
+    if (remaining() < n) return false;
+    out = data_.subspan(pos_, n);
+    pos_ += n;
+    return true;
+  }
+  bool skip(std::size_t n) {
+    if (remaining() < n) return false;
+    pos_ += n;
+    return true;
+  }
+  bool peek_u8(std::uint8_t& out) const {
+    if (remaining() < 1) return false;
+    out = data_[pos_];
+    return true;
+  }
+  bool peek_u32(std::uint32_t& out) const {
+    Reader copy = *this;
+    return copy.read_u32(out);
+  }
 
  private:
+  template <class T>
+  bool read_le(std::size_t n, T& out) {
+    if (remaining() < n) return false;
+    T v = 0;
+    for (std::size_t i = 0; i < n; ++i) v = static_cast<T>(v | T{data_[pos_ + i]} << (8 * i));
+    out = v;
+    pos_ += n;
+    return true;
+  }
+
   ByteView data_;
   std::size_t pos_ = 0;
 };
