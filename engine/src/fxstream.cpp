@@ -1,6 +1,7 @@
 #include "ics/fxstream.h"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 
 namespace ics {
@@ -41,7 +42,22 @@ bool fits(std::size_t size, std::uint64_t v) { return size >= 8 || (v >> (8 * si
 
 }  // namespace
 
-bool is_marker(std::uint32_t tag) { return !marker_name(tag).empty(); }
+namespace {
+// Every marker id is 0x4000..0x407F: a table by (id - 0x4000) holds the whole
+// marker tag, so a tag is a marker iff it equals its slot.
+constexpr std::uint32_t kFirstMarkerId = 0x4000;
+constexpr std::size_t kMarkerSlots = 0x80;
+constexpr std::array<std::uint32_t, kMarkerSlots> kMarkerBySlot = [] {
+  std::array<std::uint32_t, kMarkerSlots> t{};
+  for (std::uint32_t m : markers::kAll) t[(m >> 16) - kFirstMarkerId] = m;
+  return t;
+}();
+}  // namespace
+
+bool is_marker(std::uint32_t tag) {
+  std::uint32_t slot = (tag >> 16) - kFirstMarkerId;
+  return slot < kMarkerSlots && kMarkerBySlot[slot] == tag;
+}
 
 std::string_view marker_name(std::uint32_t tag) {
   switch (tag) {
@@ -135,10 +151,64 @@ Status FxParser::feed(ByteView chunk) {
   if (error_) return *error_;
   Reader in(chunk);
   while (!in.empty()) {
+    if (at_boundary() && whole_element(in)) continue;
     ICS_TRY(step(in));
   }
   return ok_status();
 }
+
+inline FxEvent& FxParser::new_property(PropTag tag) {
+  FxEvent& e = events_.emplace_back();
+  e.kind = FxEvent::Kind::Property;
+  e.tag = tag;
+  e.value.tag = tag;
+  return e;
+}
+
+inline bool FxParser::whole_property(Reader& r, PropTag tag) {
+  std::uint16_t type = tag.value == kIdsetGivenInt32 ? ptyp::kBinary : tag.type();
+  std::size_t size = fixed_size(type);
+  if (tag.is_named() || (size == 0 && !is_variable_type(type))) return false;
+  if (size != 0) {
+    if (4 + size > options_.max_element_size || r.remaining() < size) return false;
+    FxEvent& e = new_property(tag);
+    if (type == ptyp::kGuid) {
+      read_guid(r, e.value.data.emplace<Guid>());
+    } else {
+      read_scalar(r, size, e.value.data.emplace<std::uint64_t>());
+    }
+    return true;
+  }
+  std::uint32_t len = 0;
+  ByteView v;
+  if (!r.read_u32(len) || 8 + std::uint64_t{len} > options_.max_element_size ||
+      !r.read_bytes(len, v)) {
+    return false;
+  }
+  new_property(tag).value.data.emplace<Bytes>(v.begin(), v.end());
+  return true;
+}
+
+// Fast path: a marker or an unnamed single-valued property that lies whole in
+// `in` and within the size limit is parsed in one go, with its value built in
+// place in the event queue. Anything else (named, multi-valued, split across
+// chunks, malformed, too big) leaves `in` untouched and returns false, and the
+// state machine, which alone reports errors, takes the element field by field.
+bool FxParser::whole_element(Reader& in) {
+  Reader r = in;
+  std::uint32_t tag = 0;
+  if (!r.read_u32(tag) || options_.max_element_size < 4) return false;
+  if (is_marker(tag)) {
+    emit_marker(tag);
+  } else if (!whole_property(r, PropTag(tag))) {
+    return false;
+  }
+  consumed_ += r.offset() - in.offset();
+  elem_start_ = consumed_;
+  in = r;
+  return true;
+}
+
 
 Status FxParser::finish() {
   if (error_) return *error_;
@@ -233,8 +303,8 @@ Status FxParser::on_tag(Reader& f) {
     return fail(ErrorCode::FormatError, "unsupported property type " + type_name(t.type()),
                 field_start_);
   }
-  value_ = PropValue{};
   value_.tag = t;
+  value_.named.reset();
   if (!t.is_named()) return start_value();
   value_.named.emplace();
   step_ = Step::SetGuid;

@@ -4,47 +4,6 @@
 
 namespace ics {
 
-std::size_t fixed_size(std::uint16_t type) {
-  switch (type) {
-    case ptyp::kInteger16:
-    case ptyp::kBoolean:
-      return 2;
-    case ptyp::kInteger32:
-    case ptyp::kFloating32:
-    case ptyp::kErrorCode:
-      return 4;
-    case ptyp::kFloating64:
-    case ptyp::kCurrency:
-    case ptyp::kFloatingTime:
-    case ptyp::kInteger64:
-    case ptyp::kTime:
-      return 8;
-    case ptyp::kGuid:
-      return 16;
-    default:
-      return 0;
-  }
-}
-
-bool is_variable_type(std::uint16_t type) {
-  switch (type) {
-    case ptyp::kString:
-    case ptyp::kString8:
-    case ptyp::kBinary:
-    case ptyp::kServerId:
-    case ptyp::kObject:
-      return true;
-    default:
-      return (type & ptyp::kCodePageFlag) != 0;
-  }
-}
-
-bool is_multi_type(std::uint16_t type) {
-  if ((type & ptyp::kCodePageFlag) != 0 || (type & ptyp::kMultipleFlag) == 0) return false;
-  std::uint16_t base = type & ~ptyp::kMultipleFlag;
-  return fixed_size(base) != 0 || is_variable_type(base);
-}
-
 namespace {
 std::string_view base_type_name(std::uint16_t type) {
   switch (type) {

@@ -43,13 +43,14 @@ Outcome run(ByteView stream, const std::vector<std::size_t>& sizes,
             FxParser::Options options = FxParser::Options{}) {
   FxParser p(options);
   Outcome out;
+  out.events.reserve(256);
   std::optional<Error> first;
   std::size_t pos = 0;
   auto feed = [&](std::size_t n) {
     Status s = p.feed(stream.subspan(pos, n));
     pos += n;
-    auto evs = p.take_events();
-    out.events.insert(out.events.end(), evs.begin(), evs.end());
+    for (auto& e : p.events()) out.events.push_back(std::move(e));
+    p.events().clear();
     if (!s.ok() && !first) first = s.error();
     if (first) {
       EXPECT_FALSE(s.ok());
@@ -417,6 +418,10 @@ TEST(FxRejects, TooBigFixedWithTinyLimit) {
   FxParser::Options tiny{12};
   EXPECT_EQ(run_whole(B().u32(0x00010014).u64(1).b, tiny).code, ErrorCode::Success);
   expect_error(B().u32(0x00010048).guid(kSet).b, ErrorCode::TooBig, 4, tiny);
+  // A marker is a 4-byte element too.
+  expect_error(B().u32(markers::kIncrSyncEnd).b, ErrorCode::TooBig, 0, FxParser::Options{3});
+  EXPECT_EQ(run_whole(B().u32(markers::kIncrSyncEnd).b, FxParser::Options{4}).code,
+            ErrorCode::Success);
 }
 
 TEST(FxRejects, ErrorSticksAndStopsEvents) {
@@ -547,7 +552,7 @@ Bytes idset_bytes(std::uint64_t lo, std::uint64_t hi) {
 std::vector<FxEvent> contents_sync_events() {
   std::vector<FxEvent> s{marker(markers::kIncrSyncProgressMode),
                          prop(0x00000102, progress_information(1, 1000, 2, 2000))};
-  for (std::uint64_t n = 1; n <= 3; ++n) append_message_change(s, n, n == 3);
+  for (std::uint64_t n = 1; n <= 2; ++n) append_message_change(s, n, n == 2);
   append(s, {marker(markers::kIncrSyncDel),
              prop(tags::kMetaTagIdsetDeleted.value, B().u16(1).u8(0x06).u32(0).u16(7).u8(0).b),
              prop(tags::kMetaTagIdsetNoLongerInScope.value, Bytes{}),
@@ -653,7 +658,7 @@ TEST(FxStreams, ContentsShape) {
                           0x101E, 0x101F, 0x1102}) {
     EXPECT_EQ(types.count(t), 1u) << std::hex << t;
   }
-  EXPECT_GT(write_all(events).size(), 2000u);
+  EXPECT_GT(write_all(events).size(), 1500u);
 }
 
 // Chunk invariance: every single split point, 1-byte chunks, random chunkings.
@@ -667,7 +672,7 @@ TEST(FxStreams, ChunkInvarianceAtEverySplit) {
     }
     EXPECT_EQ(run(stream, ones(stream.size())), whole) << nm;
     std::mt19937_64 rng(2024);
-    for (int i = 0; i < 100; ++i) {
+    for (int i = 0; i < 40; ++i) {
       ASSERT_EQ(run(stream, random_sizes(stream.size(), rng)), whole) << nm << " chunking " << i;
     }
   }
@@ -694,7 +699,7 @@ TEST(FxStreams, TruncationAtEveryByte) {
         ASSERT_EQ(o.offset, starts[element]) << nm << " len " << len;
         ASSERT_EQ(o.events.size(), element) << nm << " len " << len;
       }
-      if (len % 7 == 0) { ASSERT_EQ(run(prefix, ones(len)), o) << nm << " len " << len; }
+      if (len % 13 == 0) { ASSERT_EQ(run(prefix, ones(len)), o) << nm << " len " << len; }
     }
   }
 }
@@ -704,7 +709,7 @@ TEST(FxStreams, TruncationAtEveryByte) {
 TEST(FxStreams, CorruptionOutcomeIsChunkInvariant) {
   std::mt19937_64 rng(99);
   int failures = 0;
-  for (int round = 0; round < 1500; ++round) {
+  for (int round = 0; round < 500; ++round) {
     const auto& events = realistic_streams()[rng() % realistic_streams().size()].events;
     Bytes stream = write_all(events);
     int edits = 1 + static_cast<int>(rng() % 3);
@@ -724,13 +729,13 @@ TEST(FxStreams, CorruptionOutcomeIsChunkInvariant) {
       ASSERT_LE(whole.offset, stream.size());
       ASSERT_TRUE(whole.code == ErrorCode::FormatError || whole.code == ErrorCode::TooBig);
     }
-    ASSERT_EQ(run(stream, ones(stream.size()), options), whole) << "round " << round;
-    for (int c = 0; c < 4; ++c) {
+    if (round % 4 == 0) { ASSERT_EQ(run(stream, ones(stream.size()), options), whole) << round; }
+    for (int c = 0; c < 3; ++c) {
       ASSERT_EQ(run(stream, random_sizes(stream.size(), rng), options), whole) << "round " << round;
     }
     ASSERT_EQ(run(stream, {rng() % (stream.size() + 1)}, options), whole) << "round " << round;
   }
-  EXPECT_GT(failures, 300);  // the corruptions do exercise the error paths
+  EXPECT_GT(failures, 100);  // the corruptions do exercise the error paths
 }
 
 // ---------------------------------------------------------------------------
@@ -926,7 +931,7 @@ std::size_t wire_size(const FxEvent& e) {
 TEST(FxWriter, RandomEventSequencesRoundTrip) {
   RandomEvents gen(31337);
   std::mt19937_64 rng(5);
-  for (int round = 0; round < 2000; ++round) {
+  for (int round = 0; round < 1000; ++round) {
     std::vector<FxEvent> events;
     std::size_t expected_size = 0;
     for (std::uint64_t i = 0, n = 1 + gen.below(20); i < n; ++i) {

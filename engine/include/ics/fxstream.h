@@ -139,6 +139,9 @@ class FxParser {
     MvLength, MvBytes,
   };
 
+  bool whole_element(Reader& in);
+  bool whole_property(Reader& r, PropTag tag);
+  FxEvent& new_property(PropTag tag);
   Status step(Reader& in);
   bool take_field(Reader& in, std::size_t n, Reader& field);
   Status on_tag(Reader& f);

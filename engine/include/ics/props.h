@@ -44,14 +44,49 @@ inline constexpr std::uint16_t kCodePageUnicode = 0x8000 | 1200;
 
 // Size in bytes of a fixed-size type's value in a FastTransfer stream, or 0
 // when the type is not fixed-size (Boolean is 2 bytes there).
-std::size_t fixed_size(std::uint16_t type);
+constexpr std::size_t fixed_size(std::uint16_t type) {
+  switch (type) {
+    case ptyp::kInteger16:
+    case ptyp::kBoolean:
+      return 2;
+    case ptyp::kInteger32:
+    case ptyp::kFloating32:
+    case ptyp::kErrorCode:
+      return 4;
+    case ptyp::kFloating64:
+    case ptyp::kCurrency:
+    case ptyp::kFloatingTime:
+    case ptyp::kInteger64:
+    case ptyp::kTime:
+      return 8;
+    case ptyp::kGuid:
+      return 16;
+    default:
+      return 0;
+  }
+}
 // PtypString, PtypString8, PtypBinary, PtypServerId, PtypObject, code-page strings.
-bool is_variable_type(std::uint16_t type);
+constexpr bool is_variable_type(std::uint16_t type) {
+  switch (type) {
+    case ptyp::kString:
+    case ptyp::kString8:
+    case ptyp::kBinary:
+    case ptyp::kServerId:
+    case ptyp::kObject:
+      return true;
+    default:
+      return (type & ptyp::kCodePageFlag) != 0;
+  }
+}
 // 0x1000 | a fixed or variable base type.
-bool is_multi_type(std::uint16_t type);
+constexpr bool is_multi_type(std::uint16_t type) {
+  if ((type & ptyp::kCodePageFlag) != 0 || (type & ptyp::kMultipleFlag) == 0) return false;
+  auto base = static_cast<std::uint16_t>(type & ~ptyp::kMultipleFlag);
+  return fixed_size(base) != 0 || is_variable_type(base);
+}
 // Whether a FastTransfer stream can carry a value of this type ([MS-OXCFXICS]
 // 2.2.4.1.1): a fixed-size, variable-size or multi-valued type.
-inline bool is_stream_type(std::uint16_t type) {
+constexpr bool is_stream_type(std::uint16_t type) {
   return fixed_size(type) != 0 || is_variable_type(type) || is_multi_type(type);
 }
 // "Integer32", "Binary", "MultipleString", "String8(cp1252)", "String(cp1200)";
