@@ -1,0 +1,1 @@
+"""ics-triage: see ci/README.md."""

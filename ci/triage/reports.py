@@ -1,0 +1,196 @@
+"""report.json (stable keys), report.md (summary table, then one section per finding) and
+report.sarif (SARIF 2.1.0: one rule per type, one result per finding)."""
+import re
+from typing import Any, Dict, List, Optional
+
+from .frames import Frame
+from .model import Finding
+from .severity import SARIF_SCORE
+
+TOOL = "ics-triage"
+SCHEMA_VERSION = 1
+STATUS_ORDER = {"regression": 0, "new": 1, "known": 2}
+SEVERITY_ORDER = {"High": 0, "Medium": 1, "Low": 2, "None": 3}
+MAX_STACK = 30
+
+
+def sort_findings(findings: List[Finding]) -> List[Finding]:
+    return sorted(findings, key=lambda f: (STATUS_ORDER[f.status], SEVERITY_ORDER[f.severity],
+                                           f.key))
+
+
+def _stack(frames: List[Frame]) -> List[str]:
+    return [f.text for f in frames[:MAX_STACK]]
+
+
+def _known(f: Finding) -> Optional[Dict[str, Any]]:
+    if not f.known:
+        return None
+    return {k: f.known.get(k) for k in ("status", "note", "issue")}
+
+
+def finding_json(f: Finding, plot: Optional[str]) -> Dict[str, Any]:
+    occ = f.first
+    details = {k: v for k, v in occ.details.items() if v is not None}
+    return {
+        "id": f.id, "key": f.key, "type": f.type, "state": f.state, "status": f.status,
+        "severity": f.severity, "count": len(f.occurrences), "known": _known(f),
+        "location": f.location,
+        "reproducer": {k: f.reproducer.get(k) for k in
+                       ("target", "input", "binary", "command", "minimized", "minimized_bytes",
+                        "minimize_status")},
+        "sources": [{"file": o.source, "line": o.source_line} for o in f.occurrences],
+        "stack": _stack(occ.frames), "allocation_stack": _stack(occ.alloc_frames),
+        "free_stack": _stack(occ.free_frames), "gtest": occ.gtest, "details": details,
+        "samples": occ.samples, "plot": plot,
+    }
+
+
+def summary(findings: List[Finding], inputs: int) -> Dict[str, int]:
+    out = {"inputs": inputs, "reports": sum(len(f.occurrences) for f in findings),
+           "findings": len(findings)}
+    for status in ("new", "regression", "known"):
+        out[status] = sum(1 for f in findings if f.status == status)
+    return out
+
+
+def to_json(findings: List[Finding], inputs: int, plots: Dict[str, str]) -> Dict[str, Any]:
+    return {"tool": TOOL, "version": SCHEMA_VERSION, "summary": summary(findings, inputs),
+            "findings": [finding_json(f, plots.get(f.id)) for f in findings]}
+
+
+# ---- Markdown ----------------------------------------------------------------------------
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _table(findings: List[Finding]) -> List[str]:
+    rows = ["| # | status | severity | type | crash state | count | id |",
+            "|---|---|---|---|---|---|---|"]
+    for n, f in enumerate(findings, 1):
+        status = f.status if f.status == "known" else f"**{f.status}**"
+        state = "<br>".join(_cell(s) for s in f.state) or "(no frames)"
+        rows.append(f"| {n} | {status} | {f.severity} | {_cell(f.type)} | {state} | "
+                    f"{len(f.occurrences)} | `{f.id}` |")
+    return rows
+
+
+def _code(title: str, lines: List[str]) -> List[str]:
+    return [f"{title}:", "", "```", *lines, "```", ""] if lines else []
+
+
+def _location_line(f: Finding) -> str:
+    loc = f.location or {}
+    where = f"{loc.get('uri')}:{loc.get('line')}" if loc else "unknown"
+    return where + (" (no frame in the project; placeholder)" if loc.get("fallback") else "")
+
+
+def _reproducer_lines(f: Finding) -> List[str]:
+    rep = f.reproducer
+    out = [f"- fuzz target: `{rep['target']}`"] if rep.get("target") else []
+    if rep.get("input"):
+        out.append(f"- input: `{rep['input']}`")
+    if rep.get("minimized"):
+        out.append(f"- minimised: `{rep['minimized']}` ({rep.get('minimized_bytes')} bytes)")
+    elif rep.get("minimize_status"):
+        out.append(f"- minimisation: {rep['minimize_status']}")
+    out.append(f"- reproduce: `{rep['command']}`" if rep.get("command")
+               else "- reproduce: no command known (no input or binary in the logs)")
+    return out
+
+
+def _section(n: int, f: Finding, plot: Optional[str]) -> List[str]:
+    occ = f.first
+    out = [f"## {n}. {f.type} ({f.status}, severity {f.severity})", "",
+           f"- key: `{f.key}`", f"- id: `{f.id}`",
+           f"- crash state: {' / '.join(f'`{s}`' for s in f.state) or '(no frames)'}",
+           f"- location: {_location_line(f)}",
+           f"- seen {len(f.occurrences)} time(s): "
+           + ", ".join(f"`{o.source}:{o.source_line}`" for o in f.occurrences[:5])
+           + (" ..." if len(f.occurrences) > 5 else "")]
+    if f.known:
+        out.append(f"- known-findings entry: status {f.known.get('status')}, "
+                   f"issue {f.known.get('issue') or '-'}: {f.known.get('note') or ''}")
+    for k in ("message", "header", "bytes", "objects", "slope_bytes_per_loop",
+              "projected_loops_to_budget", "what", "error", "call", "seed", "scenario"):
+        if occ.details.get(k) is not None:
+            out.append(f"- {k.replace('_', ' ')}: {occ.details[k]}")
+    if occ.gtest:
+        out.append(f"- test: `{occ.gtest}`")
+    out += _reproducer_lines(f) + [""]
+    if plot:
+        out += [f"![live bytes over loops]({plot})", ""]
+    out += _code("Stack", _stack(occ.frames) if occ.state_from == "crash" else [])
+    out += _code("Allocated at", _stack(occ.alloc_frames))
+    out += _code("Freed at", _stack(occ.free_frames))
+    return out
+
+
+def to_markdown(findings: List[Finding], inputs: int, plots: Dict[str, str]) -> str:
+    s = summary(findings, inputs)
+    out = ["# ics-triage report", "",
+           f"{s['inputs']} input file(s), {s['reports']} report(s), {s['findings']} finding(s): "
+           f"{s['new']} new, {s['regression']} regression(s), {s['known']} known.", ""]
+    if findings:
+        out += _table(findings) + [""]
+    for n, f in enumerate(findings, 1):
+        out += _section(n, f, plots.get(f.id))
+    return "\n".join(out).rstrip() + "\n"
+
+
+# ---- SARIF -------------------------------------------------------------------------------
+
+def rule_id(type_: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", type_.lower()).strip("-")
+
+
+def _rule(f: Finding) -> Dict[str, Any]:
+    props: Dict[str, Any] = {"tags": ["security" if f.severity in SARIF_SCORE else "correctness"],
+                             "precision": "high"}
+    if f.severity in SARIF_SCORE:
+        props["security-severity"] = SARIF_SCORE[f.severity]
+    return {"id": rule_id(f.type), "name": f.type,
+            "shortDescription": {"text": f.type},
+            "fullDescription": {"text": f"{f.type} reported by a sanitizer, libFuzzer or "
+                                        f"ics-stress (security severity hint: {f.severity})."},
+            "defaultConfiguration": {"level": _level(f)}, "properties": props}
+
+
+def _level(f: Finding) -> str:
+    return {"High": "error", "Medium": "error", "Low": "warning"}.get(f.severity, "note")
+
+
+def _result(f: Finding, index: int) -> Dict[str, Any]:
+    loc = f.location or {"uri": "README.md", "line": 1, "column": 0}
+    region: Dict[str, int] = {"startLine": max(1, int(loc["line"] or 1))}
+    if loc.get("column"):
+        region["startColumn"] = int(loc["column"])
+    text = f"{f.type} in {' / '.join(f.state) or '(no frames)'} ({f.status}, seen " \
+           f"{len(f.occurrences)} time(s))"
+    if f.reproducer.get("command"):
+        text += f". Reproduce: {f.reproducer['command']}"
+    return {"ruleId": rule_id(f.type), "ruleIndex": index, "level": _level(f),
+            "message": {"text": text},
+            "locations": [{"physicalLocation": {
+                "artifactLocation": {"uri": loc["uri"], "uriBaseId": "%SRCROOT%"},
+                "region": region}}],
+            "partialFingerprints": {"icsTriageKey/v1": f.id},
+            "properties": {"key": f.key, "status": f.status, "severity": f.severity,
+                           "state": f.state, "count": len(f.occurrences),
+                           "locationIsPlaceholder": bool(loc.get("fallback"))}}
+
+
+def to_sarif(findings: List[Finding]) -> Dict[str, Any]:
+    rules: List[Dict[str, Any]] = []
+    index: Dict[str, int] = {}
+    results = []
+    for f in findings:
+        rid = rule_id(f.type)
+        if rid not in index:
+            index[rid] = len(rules)
+            rules.append(_rule(f))
+        results.append(_result(f, index[rid]))
+    return {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
+            "runs": [{"tool": {"driver": {"name": TOOL, "rules": rules}},
+                      "results": results}]}

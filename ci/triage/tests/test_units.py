@@ -1,0 +1,422 @@
+"""ics-triage unit tests: frame parsing and normalisation, types, crash states, the
+hand-written logs for variants that are hard to produce (OOM, deadly signal, TSan, fibers),
+ics-stress JSON, known findings, report formats, minimisation plumbing, exit codes."""
+import json
+import os
+import re
+import stat
+import tempfile
+import unittest
+
+from triage_testlib import LOGS, REPO_ROOT, by_type, run_tool
+
+from triage.frames import crash_state, normalize_function, parse_frame, parse_stack
+from triage.sanitizer_logs import asan_type, parse_log, ubsan_check
+from triage.severity import severity
+
+
+def log(name: str) -> str:
+    return os.path.join(LOGS, name)
+
+
+def parse_file(name: str):
+    with open(log(name), encoding="utf-8") as f:
+        return parse_log(f.read(), log(name))
+
+
+class FrameTest(unittest.TestCase):
+    def test_asan_frame_with_column(self):
+        f = parse_frame("    #1 0x55fa3b80c8ab in ns::parse(int const*, int) /src/ab/x.cpp:14:22")
+        self.assertEqual((f.index, f.function, f.file, f.line, f.column),
+                         (1, "ns::parse(int const*, int)", "/src/ab/x.cpp", 14, 22))
+
+    def test_gcc_frame_without_column(self):
+        f = parse_frame("    #0 0x555c2452d2d6 in read_past_end(int const*, int) /tmp/hbo.cpp:4")
+        self.assertEqual((f.function, f.file, f.line, f.column),
+                         ("read_past_end(int const*, int)", "/tmp/hbo.cpp", 4, 0))
+
+    def test_module_only_and_build_id(self):
+        f = parse_frame("    #3 0x7f1c0fc5a04f  (/lib/x86_64-linux-gnu/libc.so.6+0x3c04f) (BuildId: 93ac)")
+        self.assertEqual((f.function, f.file, f.module), ("", "", "/lib/x86_64-linux-gnu/libc.so.6+0x3c04f"))
+        g = parse_frame("    #4 0x55 in _start (/tmp/hbo_c+0x21300) (BuildId: 07c5)")
+        self.assertEqual((g.function, g.module), ("_start", "/tmp/hbo_c+0x21300"))
+
+    def test_tsan_frame(self):
+        f = parse_frame("    #0 bump() /tmp/race.cpp:3:41 (race+0xd438f) (BuildId: 5371)")
+        self.assertEqual((f.function, f.file, f.line, f.module), ("bump()", "/tmp/race.cpp", 3, "race+0xd438f"))
+        g = parse_frame("    #7 <null> <null> (libstdc++.so.6+0xd44a2)")
+        self.assertEqual((g.function, g.file), ("", ""))
+
+    def test_not_a_frame(self):
+        self.assertIsNone(parse_frame("READ of size 4 at 0x604000000038 thread T0"))
+
+    def test_stack_stops_at_next_stack(self):
+        lines = ["#0 0x1 in a() /x.cpp:1", "#1 0x2 in b() /x.cpp:2", "", "#0 0x3 in c() /x.cpp:3"]
+        self.assertEqual([f.function for f in parse_stack(lines)], ["a()", "b()"])
+
+
+class NormalizeTest(unittest.TestCase):
+    CASES = {
+        "read_past_end(int const*, int)": "read_past_end",
+        "ics::Reader::read_u32(unsigned int&) const": "ics::Reader::read_u32",
+        "operator new[](unsigned long)": "operator new[]",
+        "ics::Node::operator->() const": "ics::Node::operator->",
+        "ics::Foo<ics::Bar>::operator<<(int)": "ics::Foo::operator<<",
+        "ics::Reader::operator bool() const": "ics::Reader::operator bool",
+        "main::$_1::operator()() const": "main::$_1::operator()",
+        # internal linkage: only the last component, all g++'s symboliser prints
+        "(anonymous namespace)::parse(ics::Reader&)": "parse",
+        "ics::(anonymous namespace)::Foo::bar(int*, int)": "bar",
+        "ics::(anonymous namespace)::via_lambda(int)::$_0::operator()(int) const": "operator()",
+        "std::vector<int, std::allocator<int> >::at(unsigned long)": "std::vector::at",
+        "void std::__invoke_impl<void, main::$_1>(std::__invoke_other, main::$_1&&)": "std::__invoke_impl",
+        "unsigned long ics::foo<3>(int)": "ics::foo",
+        "ics::Globset::decode[abi:cxx11](ics::Reader&) [clone .cold]": "ics::Globset::decode",
+        "ics::x()::{lambda(int)#1}::operator()(int) const": "ics::x::{lambda(int)#1}::operator()",
+        "LLVMFuzzerTestOneInput": "LLVMFuzzerTestOneInput",
+    }
+
+    def test_cases(self):
+        for raw, want in self.CASES.items():
+            self.assertEqual(normalize_function(raw), want, raw)
+
+    def test_keep_templates(self):
+        self.assertEqual(normalize_function("ics::Foo<ics::Bar>::get(int)", keep_templates=True),
+                         "ics::Foo<ics::Bar>::get")
+
+
+class CrashStateTest(unittest.TestCase):
+    def frames(self, *lines):
+        return parse_stack([f"#{i} 0x1 in {l}" for i, l in enumerate(lines)])
+
+    def test_drops_runtime_library_and_fiber_frames(self):
+        frames = self.frames(
+            "__asan_memcpy /src/llvm/compiler-rt/lib/asan/asan_interceptors.cpp:22",
+            "__interceptor_malloc (/out/x+0x10)",
+            "operator new(unsigned long) (/out/x+0x20)",
+            "std::vector<char, std::allocator<char> >::push_back(char const&) /usr/include/c++/12/bits/stl_vector.h:1200",
+            "ics::Writer::put(unsigned char) /r/engine/src/bytes.cpp:10:3",
+            "boost::fibers::context::resume() (/lib/libboost_fiber.so+0x10)",
+            "jump_fcontext (/lib/libboost_context.so+0x20)",
+            "ics::FxWriter::flush() /r/engine/src/fxstream.cpp:99:5",
+            "fuzzer::Fuzzer::ExecuteCallback(unsigned char const*, unsigned long) (/out/x+0x30)",
+            "ics::Sync::next() /r/engine/src/sync.cpp:5:1",
+            "ics::Sync::run() /r/engine/src/sync.cpp:9:1")
+        self.assertEqual(crash_state(frames), ["ics::Writer::put", "ics::FxWriter::flush", "ics::Sync::next"])
+
+    def test_cut_at_fuzz_entry(self):
+        frames = self.frames("ics::decode() /r/engine/src/a.cpp:1",
+                             "LLVMFuzzerTestOneInput /r/fuzz/fuzz_a.cpp:9",
+                             "main /r/fuzz/driver/replay_main.cpp:60")
+        self.assertEqual(crash_state(frames), ["ics::decode", "LLVMFuzzerTestOneInput"])
+
+
+class TypeTest(unittest.TestCase):
+    def test_asan_types(self):
+        access = re.match(r"(READ|WRITE) of size (\d+)", "WRITE of size 8")
+        self.assertEqual(asan_type("heap-use-after-free on address 0x6", access), "Heap-use-after-free WRITE 8")
+        self.assertEqual(asan_type("stack-buffer-overflow on address 0x7", access), "Stack-buffer-overflow WRITE 8")
+        self.assertEqual(asan_type("attempting double-free on 0x60 in thread T0:", None), "Heap-double-free")
+        self.assertEqual(asan_type("SEGV on unknown address 0x000 (pc 0x5 bp 0x7 sp 0x7 T0)", None),
+                         "SEGV on unknown address")
+        self.assertEqual(asan_type("stack-overflow on address 0x7ffe (pc 0x5 T0)", None), "Stack-overflow")
+
+    def test_ubsan_checks(self):
+        cases = {
+            "signed integer overflow: 2147483647 + 1 cannot be represented in type 'int'": "signed-integer-overflow",
+            "negation of -2147483648 cannot be represented in type 'int'": "signed-integer-overflow",
+            "shift exponent 40 is too large for 32-bit type 'int'": "shift-exponent",
+            "left shift of negative value -1": "shift-base",
+            "division by zero": "integer-divide-by-zero",
+            "index 9 out of bounds for type 'int [8]'": "bounds",
+            "applying non-zero offset 4008 to null pointer": "pointer-overflow",
+            "load of null pointer of type 'int'": "null",
+            "load of value 7, which is not a valid value for type 'bool'": "bool",
+            "execution reached an unreachable program point": "unreachable",
+        }
+        for message, check in cases.items():
+            self.assertEqual(ubsan_check(message, None), check, message)
+        self.assertEqual(ubsan_check("anything", "implicit-signed-integer-truncation"),
+                         "implicit-signed-integer-truncation")
+
+
+class HandWrittenLogTest(unittest.TestCase):
+    def test_oom_rss_state_is_the_target(self):
+        (occ,) = parse_file("oom_rss.log")
+        self.assertEqual(occ.type, "Out-of-memory")
+        self.assertEqual(occ.details["rss_limit_mb"], 2048)
+        rc, _, report = run_tool([log("oom_rss.log")])
+        (f,) = report["findings"]
+        self.assertEqual(f["state"], ["fuzz_idset"])  # all frames are libFuzzer's
+        self.assertEqual(f["reproducer"]["target"], "idset")
+        self.assertEqual(f["severity"], "Low")
+
+    def test_oom_malloc_stack_and_location(self):
+        rc, _, report = run_tool([log("oom_malloc.log")])
+        (f,) = report["findings"]
+        self.assertEqual(f["type"], "Out-of-memory")
+        self.assertEqual(f["state"], ["ics::FxParser::begin_property", "ics::FxParser::feed",
+                                      "LLVMFuzzerTestOneInput"])
+        self.assertEqual(f["location"]["uri"], "engine/src/fxstream.cpp")  # from /src/icsfuzz/...
+        self.assertEqual(f["location"]["line"], 311)
+        self.assertIsNone(f["reproducer"]["input"])  # ./oom-... is not on this machine
+        self.assertEqual(f["reproducer"]["command"], "build/fuzz/fuzz/fuzz_fxstream "
+                         "-malloc_limit_mb=4095 ./oom-4e5f6a7b8c9d0e1f2a3b4c5d6e7f8a9b0c1d2e3f")
+
+    def test_deadly_signal_abort(self):
+        (occ,) = parse_file("deadly_abort.log")
+        self.assertEqual(occ.type, "Abort")
+        self.assertEqual(occ.running, "corpus/globset/crash-77")
+        rc, _, report = run_tool([log("deadly_abort.log")])
+        (f,) = report["findings"]
+        self.assertEqual(f["state"], ["ics::Globset::push", "ics::Globset::decode", "LLVMFuzzerTestOneInput"])
+        self.assertEqual(f["reproducer"]["command"],
+                         "build/fuzz/fuzz/fuzz_globset corpus/globset/crash-77")
+
+    def test_deadly_signal_trap_and_oracle(self):
+        occs = parse_file("deadly_trap.log")
+        self.assertEqual([o.type for o in occs], ["Fatal-signal", "Oracle-failure"])
+        oracle = occs[1]
+        self.assertEqual(oracle.details["message"], "oracle failed: decoded == original")
+        self.assertEqual(oracle.location, ("/src/icsfuzz/fuzz/fuzz_idset.cpp", 52, 0))
+        self.assertEqual([f.function for f in oracle.frames][4],
+                         "(anonymous namespace)::check_roundtrip(ics::IdSet const&)")
+        self.assertEqual(oracle.state, ["decoded == original", "fuzz_idset.cpp"])
+        self.assertEqual(occs[0].artifact, "./crash-0a1b2c")
+
+    def test_fiber_leaks_grouped_by_allocation_stack(self):
+        rc, _, report = run_tool([log("fiber_leaks.log")])
+        (direct,) = by_type(report, "Direct-leak")
+        (indirect,) = by_type(report, "Indirect-leak")
+        self.assertEqual(direct["count"], 2)  # the two blocks differ only in fiber frames
+        self.assertEqual(direct["state"], ["ics::Session::configure_sync", "ics::stress::run_loop"])
+        self.assertEqual(indirect["state"], ["ics::DownloadContext::DownloadContext",
+                                             "ics::Session::configure_sync", "ics::stress::run_loop"])
+        self.assertEqual(direct["details"]["bytes"], 96)
+        self.assertIsNone(direct["gtest"])  # the test before the report had finished
+
+    def test_gtest_context_and_stack_overflow(self):
+        rc, _, report = run_tool([log("gtest_asan.log")])
+        (f,) = report["findings"]
+        self.assertEqual(f["type"], "Stack-buffer-overflow WRITE 8")
+        self.assertEqual(f["severity"], "High")
+        self.assertEqual(f["gtest"], "Globset.DecodeTruncated")
+        self.assertEqual(f["state"][:2], ["ics::Reader::read_bytes", "ics::Globset::decode_range"])
+        self.assertEqual(f["location"]["uri"], "engine/include/ics/bytes.h")
+        self.assertIn("Globset.DecodeTruncated", f["reproducer"]["command"])
+
+    def test_ubsan_without_and_with_stack(self):
+        rc, _, report = run_tool([log("ubsan_plain.log")])
+        types = {f["type"]: f for f in report["findings"]}
+        self.assertEqual(set(types), {"UBSan: shift-exponent", "UBSan: bool", "UBSan: alignment"})
+        self.assertEqual(types["UBSan: shift-exponent"]["state"], ["ids.cpp:61"])
+        self.assertEqual(types["UBSan: shift-exponent"]["location"]["uri"], "engine/src/ids.cpp")
+        self.assertEqual(types["UBSan: alignment"]["state"],
+                         ["ics::PropValue::as_u32", "ics::PropertyBag::get", "main"])
+
+    def test_tsan_data_race(self):
+        rc, _, report = run_tool([log("tsan_race.log")])
+        (f,) = report["findings"]
+        self.assertEqual(f["type"], "Data-race")
+        self.assertEqual(f["state"][:2], ["ics::MemoryStats::add", "ics::Charge::make"])
+        self.assertEqual(f["location"], {"uri": "engine/src/memory.cpp", "line": 40, "column": 15,
+                                         "fallback": False})
+
+
+class StressJsonTest(unittest.TestCase):
+    def test_memory_growth_svg(self):
+        rc, _, report = run_tool([log("stress_growth.json")])
+        self.assertEqual(rc, 1)
+        (f,) = report["findings"]
+        self.assertEqual((f["type"], f["state"]), ("Memory-growth", ["DownloadContext", "download-loop"]))
+        self.assertTrue(f["reproducer"]["command"].startswith("build/default/stress/ics-stress"))
+        svg_path = os.path.join(report["_out"], f["plot"])
+        with open(svg_path, encoding="utf-8") as svg:
+            text = svg.read()
+        points = re.search(r'<polyline[^>]* points="([^"]+)"', text).group(1).split()
+        self.assertEqual(len(points), 9)
+        ys = [float(p.split(",")[1]) for p in points]
+        self.assertEqual(ys, sorted(ys, reverse=True))  # growing bytes go up the picture
+        self.assertIn("DownloadContext", text)
+        self.assertIn("live bytes", text)
+        self.assertTrue(f["location"]["fallback"])
+
+    def test_derived_findings_without_list(self):
+        rc, _, report = run_tool([log("stress_mixed.json")])
+        types = sorted(f["type"] for f in report["findings"])
+        self.assertEqual(types, ["Divergence", "Unexpected-error"])
+        (err,) = by_type(report, "Unexpected-error")
+        self.assertEqual(err["state"], ["get_buffer", "FormatError"])
+        self.assertEqual(err["severity"], "None")
+
+    def test_clean_run(self):
+        rc, out, report = run_tool([log("stress_clean.json")])
+        self.assertEqual((rc, report["findings"]), (0, []))
+
+
+class KnownFindingsTest(unittest.TestCase):
+    def write_known(self, entries):
+        fd, path = tempfile.mkstemp(suffix=".json")
+        with os.fdopen(fd, "w") as f:
+            json.dump(entries, f)
+        return path
+
+    def test_known_regression_new(self):
+        known = self.write_known([
+            {"type": "Abort", "state": ["ics::Globset::push", "ics::Globset::decode",
+                                        "LLVMFuzzerTestOneInput"], "status": "open",
+             "note": "assert in push", "issue": "#12"},
+            {"key": "Fatal-signal @ ics::IdSet::merge / LLVMFuzzerTestOneInput", "status": "fixed",
+             "note": "merge fixed", "issue": "#13"}])
+        rc, _, report = run_tool([log("deadly_abort.log"), log("deadly_trap.log")], "--known", known)
+        status = {f["type"]: f["status"] for f in report["findings"]}
+        self.assertEqual(status, {"Abort": "known", "Fatal-signal": "regression", "Oracle-failure": "new"})
+        self.assertEqual(by_type(report, "Abort")[0]["known"]["issue"], "#12")
+        self.assertEqual(rc, 1)
+        self.assertEqual(report["summary"]["regression"], 1)
+
+    def test_only_known_exits_zero(self):
+        known = self.write_known([{"type": "Abort", "state": "ics::Globset::push / ics::Globset::decode"
+                                   " / LLVMFuzzerTestOneInput", "status": "open"}])
+        rc, out, _ = run_tool([log("deadly_abort.log")], "--known", known)
+        self.assertEqual(rc, 0, out)
+
+    def test_fixed_alone_is_regression(self):
+        known = self.write_known([{"key": "Abort @ ics::Globset::push / ics::Globset::decode / "
+                                          "LLVMFuzzerTestOneInput", "status": "fixed"}])
+        rc, _, report = run_tool([log("deadly_abort.log")], "--known", known)
+        self.assertEqual((rc, report["findings"][0]["status"]), (1, "regression"))
+
+    def test_bad_known_file_is_usage_error(self):
+        for bad in ([{"type": "Abort", "state": [], "status": "maybe"}], {"not": "a list"}):
+            rc, out, _ = run_tool([log("deadly_abort.log")], "--known", self.write_known(bad))
+            self.assertEqual(rc, 2, out)
+
+    def test_repo_file_is_valid(self):
+        from triage.known import load_known
+        self.assertIsInstance(load_known(os.path.join(REPO_ROOT, "ci", "known-findings.json")), list)
+
+
+class ReportFormatTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.rc, cls.out, cls.report = run_tool([LOGS])
+
+    def test_json_stable_keys(self):
+        keys = {"id", "key", "type", "state", "status", "severity", "count", "known", "location",
+                "reproducer", "sources", "stack", "allocation_stack", "free_stack", "gtest",
+                "details", "samples", "plot"}
+        for f in self.report["findings"]:
+            self.assertEqual(set(f), keys)
+        self.assertEqual(set(self.report), {"tool", "version", "summary", "findings", "_out"})
+        self.assertEqual(len({f["key"] for f in self.report["findings"]}), len(self.report["findings"]))
+
+    def test_sarif(self):
+        with open(os.path.join(self.report["_out"], "report.sarif"), encoding="utf-8") as f:
+            sarif = json.load(f)
+        self.assertEqual(sarif["version"], "2.1.0")
+        run = sarif["runs"][0]
+        rules, results = run["tool"]["driver"]["rules"], run["results"]
+        self.assertEqual(len(results), len(self.report["findings"]))
+        self.assertEqual(len({r["id"] for r in rules}), len(rules))
+        self.assertEqual(len(rules), len({f["type"] for f in self.report["findings"]}))
+        for r in results:
+            self.assertEqual(rules[r["ruleIndex"]]["id"], r["ruleId"])
+            loc = r["locations"][0]["physicalLocation"]
+            self.assertFalse(os.path.isabs(loc["artifactLocation"]["uri"]))
+            self.assertGreaterEqual(loc["region"]["startLine"], 1)
+        uaf_like = [r for r in rules if r["id"] == "stack-buffer-overflow-write-8"]
+        self.assertEqual(uaf_like[0]["properties"]["security-severity"], "8.0")
+
+    def test_markdown(self):
+        with open(os.path.join(self.report["_out"], "report.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertTrue(md.startswith("# ics-triage report"))
+        self.assertEqual(md.count("\n## "), len(self.report["findings"]))
+        self.assertIn("| # | status | severity | type | crash state | count | id |", md)
+
+    def test_artifacts_and_out_dir_are_not_logs(self):
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "crash-abc"), "w") as f:
+                f.write("==1==ERROR: AddressSanitizer: SEGV on unknown address 0x0\n")
+            rc, _, report = run_tool([d], out=os.path.join(d, "out"))
+            self.assertEqual((rc, report["findings"]), (0, []))
+            rc, _, report = run_tool([d], out=os.path.join(d, "out"))  # out/ holds reports now
+            self.assertEqual((rc, report["findings"]), (0, []))
+
+
+class MinimizeTest(unittest.TestCase):
+    """--minimize plumbing against a stand-in for a libFuzzer binary (the real one is in
+    test_libfuzzer.py, clang only)."""
+
+    STUB = """#!/bin/sh
+# minimize_crash stand-in: writes the input's first byte to -exact_artifact_path
+for a in "$@"; do
+  case "$a" in -exact_artifact_path=*) out="${a#-exact_artifact_path=}" ;; -*) ;; *) in="$a" ;; esac
+done
+echo "$@" > "$(dirname "$0")/args"
+head -c 1 "$in" > "$out"
+"""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="triage-min-")
+        self.input = os.path.join(self.dir, "crash-1234")
+        with open(self.input, "wb") as f:
+            f.write(b"Xjunkjunkjunk")
+        self.log = os.path.join(self.dir, "fuzz_stub.log")
+        with open(log("deadly_trap.log"), encoding="utf-8") as src, open(self.log, "w") as dst:
+            dst.write(src.read().split("INFO: Seed: 6")[0].replace("./crash-0a1b2c", self.input))
+
+    def make_stub(self, name="fuzz_idset"):
+        path = os.path.join(self.dir, "bin", name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(self.STUB)
+        os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR)
+        return path
+
+    def test_minimized_and_command(self):
+        stub = self.make_stub()
+        rc, out, report = run_tool([self.log], "--minimize", "--binary-dir", os.path.dirname(stub),
+                                   "--minimize-runs", "77")
+        (f,) = report["findings"]
+        rep = f["reproducer"]
+        self.assertEqual(rep["minimize_status"], "minimized", out)
+        self.assertEqual(rep["minimized_bytes"], 1)
+        self.assertEqual(rep["binary"], stub)
+        self.assertEqual(rep["command"], f"{stub} {rep['minimized']}")
+        with open(os.path.join(self.dir, "bin", "args")) as f:
+            args = f.read().split()
+        self.assertIn("-minimize_crash=1", args)
+        self.assertIn("-runs=77", args)
+        self.assertEqual(args[-1], self.input)
+
+    def test_skips_cleanly_without_binary(self):
+        rc, out, report = run_tool([self.log], "--minimize", "--binary-dir", self.dir)
+        (f,) = report["findings"]
+        self.assertEqual(f["reproducer"]["minimize_status"], "skipped: no binary")
+        self.assertEqual(f["reproducer"]["input"], self.input)
+        self.assertIn("fuzz_idset", f["reproducer"]["command"])
+        self.assertEqual(rc, 1)
+
+
+class ExitCodeAndTableTest(unittest.TestCase):
+    def test_usage(self):
+        self.assertEqual(run_tool(["/nonexistent/log"])[0], 2)
+        self.assertEqual(run_tool([])[0], 2)
+        self.assertEqual(run_tool([log("oom_rss.log")], "--no-such-flag")[0], 2)
+
+    def test_readme_severity_table_matches_code(self):
+        with open(os.path.join(REPO_ROOT, "ci", "README.md"), encoding="utf-8") as f:
+            text = f.read()
+        table = text.split("<!-- severity-table -->")[1].split("<!-- /severity-table -->")[0]
+        rows = [r.strip().strip("|").split("|") for r in table.strip().splitlines()[2:]]
+        self.assertGreater(len(rows), 10)
+        for cells in rows:
+            example, level = cells[0].strip().strip("`"), cells[1].strip()
+            details = {"zero_page": True} if "zero page" in cells[2] else {}
+            self.assertEqual(severity(example, details), level, example)
+
+
+if __name__ == "__main__":
+    unittest.main()
