@@ -59,6 +59,9 @@ struct Store::State {
   std::map<Globcnt, Fid> folder_by_cn;
   std::map<Globcnt, FolderTombstone> folder_tombstones;
   std::map<Fid, Globcnt> folder_tombstone_cn;
+  Globset reserved;          // GLOBCNTs handed out by reserve_ids()
+  Globset reserved_deleted;  // reserved GLOBCNTs a client reported deleted
+  std::map<Globcnt, ConflictRecord> conflicts;  // by resolved CN
 };
 
 namespace {
@@ -143,6 +146,22 @@ Replid claim_replid(State& s, const Guid& guid) {
     it->second = static_cast<Replid>(s.guid_by_replid.size());
   }
   return it->second;
+}
+
+// Whether every value of [low, high] is in g (its ranges are coalesced).
+bool covers(const Globset& g, Globcnt low, Globcnt high) {
+  const auto& r = g.ranges();
+  auto it = std::upper_bound(r.begin(), r.end(), low,
+                             [](Globcnt v, const GlobRange& x) { return v < x.low; });
+  if (it == r.begin()) return false;
+  --it;
+  return it->low <= low && high <= it->high;
+}
+
+void record_conflict(State& s, const std::optional<ConflictRecord>& conflict, Globcnt cn) {
+  if (!conflict) return;
+  ConflictRecord& r = s.conflicts[cn] = *conflict;
+  r.resolved_cn = cn;
 }
 
 // Precondition: check_source_key(gid) succeeded.
@@ -234,6 +253,15 @@ void unlink(FolderRec& f, const Mid& mid, const MessageRec& m) {
   f.members[k].erase(mid);
   f.by_cn[k].erase(m.cn);
   if (m.read_cn != 0) f.by_read_cn.erase(m.read_cn);
+}
+
+// Takes m out of its folder, leaving a Moved tombstone with the move CN, and
+// points it at dest; the caller stamps it and links it there.
+void relocate(State& s, const Mid& mid, MessageRec& m, const Fid& dest, Globcnt cn) {
+  FolderRec& src = s.folders.at(m.folder);
+  unlink(src, mid, m);
+  add_tombstone(src, MessageTombstone{mid, gid_of(s, mid), cn, DeleteKind::Moved, m.associated, dest});
+  m.folder = dest;
 }
 
 // ---- snapshots ----
@@ -405,7 +433,28 @@ Result<std::pair<Guid, Globcnt>> Store::reserve_ids(std::uint32_t count) {
   if (count == 0) return Error(ErrorCode::InvalidParameter, "GetLocalReplicaIds of 0 ids");
   std::lock_guard lock(mu_);
   ICS_TRY_ASSIGN(Globcnt first, allocate(*state_, count));
+  Status kept = state_->reserved.insert(first, first + count - 1);
+  (void)kept;  // allocate() keeps the range within 48 bits
   return std::make_pair(guid_, first);
+}
+
+bool Store::is_reserved(Globcnt low, Globcnt high) const {
+  std::lock_guard lock(mu_);
+  return low <= high && covers(state_->reserved, low, high);
+}
+
+Status Store::mark_reserved_deleted(Globcnt low, Globcnt high) {
+  if (low > high) return Error(ErrorCode::InvalidParameter, "id range with low > high");
+  std::lock_guard lock(mu_);
+  if (!covers(state_->reserved, low, high)) {
+    return Error(ErrorCode::InvalidParameter, "ids that reserve_ids() never handed out");
+  }
+  return state_->reserved_deleted.insert(low, high);
+}
+
+bool Store::is_reserved_deleted(Globcnt id) const {
+  std::lock_guard lock(mu_);
+  return state_->reserved_deleted.contains(id);
 }
 
 Result<Replid> Store::replid_for(const Guid& guid) {
@@ -532,6 +581,7 @@ Result<FolderSnapshot> Store::put_folder_version(const FolderVersion& v) {
   f.props = stripped(v.props);
   stamp_client_version(f, cn, v.change_key, v.pcl, v.last_modified);
   s.folder_by_cn[cn] = fid;
+  record_conflict(s, v.conflict, cn);
   return snapshot(s, fid, f);
 }
 
@@ -660,7 +710,31 @@ Result<MessageSnapshot> Store::put_message_version(const MessageVersion& v) {
   m.props = stripped(v.props);
   stamp_client_version(m, cn, v.change_key, v.pcl, v.last_modified);
   link(fit->second, mid, m);
+  record_conflict(s, v.conflict, cn);
   return snapshot(s, mid, m, true);
+}
+
+Result<MessageSnapshot> Store::put_message_move(const MoveVersion& v) {
+  std::lock_guard lock(mu_);
+  State& s = *state_;
+  auto it = s.messages.find(v.mid);
+  if (it == s.messages.end()) return not_found("message", v.mid);
+  MessageRec& m = it->second;
+  ICS_TRY(check_expected(v.expected_cn, &m.cn));
+  if (m.folder != v.source) return Error(ErrorCode::InvalidParameter, "the message is not in the source folder");
+  auto dit = s.folders.find(v.dest);
+  if (dit == s.folders.end()) return not_found("destination folder", v.dest);
+  if (m.folder == v.dest) return Error(ErrorCode::InvalidParameter, "move into the same folder");
+  ICS_TRY_ASSIGN(Globcnt cn, allocate(s, 1));
+  relocate(s, v.mid, m, v.dest, cn);
+  m.cn = cn;
+  if (v.change_key) {
+    m.change_key = *v.change_key;
+    m.pcl.merge(v.pcl);
+    m.pcl.add(*v.change_key);
+  }
+  link(dit->second, v.mid, m);
+  return snapshot(s, v.mid, m, true);
 }
 
 Result<Globcnt> Store::set_read(Mid mid, bool read) {
@@ -704,10 +778,7 @@ Result<Globcnt> Store::move_message(Mid mid, Fid dest) {
   MessageRec& m = it->second;
   if (m.folder == dest) return Error(ErrorCode::InvalidParameter, "move into the same folder");
   ICS_TRY_ASSIGN(Globcnt cn, allocate(s, 1));
-  FolderRec& src = s.folders.at(m.folder);
-  unlink(src, mid, m);
-  add_tombstone(src, MessageTombstone{mid, gid_of(s, mid), cn, DeleteKind::Moved, m.associated, dest});
-  m.folder = dest;
+  relocate(s, mid, m, dest, cn);
   stamp_server_change(m, s.guid, cn);
   link(dit->second, mid, m);
   return cn;
@@ -775,6 +846,27 @@ Result<std::vector<MessageTombstone>> Store::collect_tombstones(Fid fid,
   return out;
 }
 
+std::optional<MessageTombstone> Store::find_message_tombstone(Fid fid, const Gid& source_key) const {
+  std::lock_guard lock(mu_);
+  const State& s = *state_;
+  auto fit = s.folders.find(fid);
+  auto id = lookup_id(s, source_key);
+  if (fit == s.folders.end() || !id) return std::nullopt;
+  auto it = fit->second.tombstone_cn.find(*id);
+  if (it == fit->second.tombstone_cn.end()) return std::nullopt;
+  return fit->second.tombstones.at(it->second);
+}
+
+std::optional<FolderTombstone> Store::find_folder_tombstone(const Gid& source_key) const {
+  std::lock_guard lock(mu_);
+  const State& s = *state_;
+  auto id = lookup_id(s, source_key);
+  if (!id) return std::nullopt;
+  auto it = s.folder_tombstone_cn.find(*id);
+  if (it == s.folder_tombstone_cn.end()) return std::nullopt;
+  return s.folder_tombstones.at(it->second);
+}
+
 std::size_t Store::purge_tombstones(Globcnt up_to) {
   std::lock_guard lock(mu_);
   State& s = *state_;
@@ -792,6 +884,30 @@ std::size_t Store::purge_tombstones(Globcnt up_to) {
   removed += static_cast<std::size_t>(std::distance(s.folder_tombstones.begin(), end));
   s.folder_tombstones.erase(s.folder_tombstones.begin(), end);
   return removed;
+}
+
+// ---- conflicts ----
+
+std::vector<ConflictRecord> Store::conflicts() const {
+  std::lock_guard lock(mu_);
+  std::vector<ConflictRecord> out;
+  out.reserve(state_->conflicts.size());
+  for (const auto& [cn, r] : state_->conflicts) out.push_back(r);
+  return out;
+}
+
+std::vector<ConflictRecord> Store::conflicts_of(const Gid& source_key) const {
+  std::lock_guard lock(mu_);
+  std::vector<ConflictRecord> out;
+  for (const auto& [cn, r] : state_->conflicts) {
+    if (r.source_key == source_key) out.push_back(r);
+  }
+  return out;
+}
+
+std::size_t Store::conflict_count() const {
+  std::lock_guard lock(mu_);
+  return state_->conflicts.size();
 }
 
 // ---- figures ----

@@ -823,5 +823,166 @@ TEST(StoreThreads, FourThreadsHammeringOneStore) {
   EXPECT_TRUE(inv.ok()) << inv.error().to_string();
 }
 
+TEST(StoreAdditions, ReservedIdsAndClientDeletedIds) {
+  Store store(StoreOptions{kStoreGuid, 1});
+  Globcnt server_id = store.create_message(store.root(), {}, false)->globcnt;
+  auto r = store.reserve_ids(10);
+  ASSERT_TRUE(r.ok());
+  const Globcnt lo = r->second, hi = r->second + 9;
+  EXPECT_TRUE(store.is_reserved(lo, hi));
+  EXPECT_TRUE(store.is_reserved(lo + 3, lo + 3));
+  EXPECT_FALSE(store.is_reserved(lo - 1, lo));
+  EXPECT_FALSE(store.is_reserved(hi, hi + 1));
+  EXPECT_FALSE(store.is_reserved(server_id, server_id));
+  EXPECT_FALSE(store.is_reserved(hi, lo));
+  // A second reservation right after is one range with the first.
+  auto r2 = store.reserve_ids(5);
+  ASSERT_TRUE(r2.ok());
+  EXPECT_TRUE(store.is_reserved(lo, r2->second + 4));
+  EXPECT_EQ(store.mark_reserved_deleted(lo + 2, lo + 1).code(), ErrorCode::InvalidParameter);
+  EXPECT_EQ(store.mark_reserved_deleted(server_id, server_id).code(), ErrorCode::InvalidParameter);
+  EXPECT_EQ(store.mark_reserved_deleted(lo - 1, lo + 1).code(), ErrorCode::InvalidParameter);
+  EXPECT_FALSE(store.is_reserved_deleted(lo));
+  ASSERT_TRUE(store.mark_reserved_deleted(lo + 2, lo + 4).ok());
+  ASSERT_TRUE(store.mark_reserved_deleted(lo + 3, lo + 5).ok());
+  for (Globcnt g = lo; g <= hi; ++g) {
+    EXPECT_EQ(store.is_reserved_deleted(g), g >= lo + 2 && g <= lo + 5) << g;
+  }
+}
+
+MessageVersion client_version(Fid folder, Gid key, Globcnt client_cn, std::string_view text) {
+  MessageVersion v;
+  v.folder = folder;
+  v.source_key = key;
+  v.change_key = Xid::from_globcnt(kClientGuid, client_cn);
+  v.pcl = Pcl::of(v.change_key);
+  v.props = subject(text);
+  return v;
+}
+
+TEST(StoreAdditions, ConflictRecordsAreKeptWithTheirResolution) {
+  Store store(StoreOptions{kStoreGuid, 1});
+  Mid mid = store.create_message(store.root(), subject("server"), false).value();
+  auto server = store.get_message(mid).value();
+  const Gid key{kStoreGuid, mid.globcnt};
+  MessageVersion v = client_version(store.root(), key, 7, "client");
+  ConflictRecord rec;
+  rec.source_key = key;
+  rec.server = ConflictVersion{store.root(), server.change_key, server.pcl, server.last_modified, server.props};
+  rec.client = ConflictVersion{store.root(), v.change_key, v.pcl, 5, v.props};
+  rec.client_won = true;
+  rec.resolved_cn = 12345;  // the store sets it
+  v.conflict = rec;
+  // A write that fails records nothing.
+  v.expected_cn = server.cn + 1;
+  EXPECT_EQ(store.put_message_version(v).code(), ErrorCode::ObjectModified);
+  EXPECT_EQ(store.conflict_count(), 0u);
+  v.expected_cn = server.cn;
+  auto put = store.put_message_version(v);
+  ASSERT_TRUE(put.ok());
+  ASSERT_EQ(store.conflict_count(), 1u);
+  ConflictRecord got = store.conflicts()[0];
+  EXPECT_EQ(got.resolved_cn, put->cn);
+  rec.resolved_cn = put->cn;
+  EXPECT_EQ(got, rec);
+  EXPECT_EQ(store.conflicts_of(key).size(), 1u);
+  EXPECT_TRUE(store.conflicts_of(Gid{kClientGuid, 1}).empty());
+  // A plain version records nothing more; a folder version can carry one too.
+  v.conflict.reset();
+  v.expected_cn.reset();
+  ASSERT_TRUE(store.put_message_version(v).ok());
+  EXPECT_EQ(store.conflict_count(), 1u);
+  FolderVersion fv;
+  fv.parent = store.root();
+  fv.source_key = Gid{kClientGuid, 900};
+  fv.change_key = Xid::from_globcnt(kClientGuid, 901);
+  fv.conflict = ConflictRecord{ConflictObject::Folder, fv.source_key, {}, {}, false, 0};
+  auto f = store.put_folder_version(fv);
+  ASSERT_TRUE(f.ok());
+  auto all = store.conflicts();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_LT(all[0].resolved_cn, all[1].resolved_cn);
+  EXPECT_EQ(all[1].object, ConflictObject::Folder);
+  EXPECT_EQ(all[1].resolved_cn, f->cn);
+  // Records outlive the object.
+  ASSERT_TRUE(store.delete_message(mid).ok());
+  EXPECT_EQ(store.conflicts_of(key).size(), 1u);
+  EXPECT_TRUE(store.check_invariants().ok());
+}
+
+TEST(StoreAdditions, PutMessageMoveChecksAndStamps) {
+  Store store(StoreOptions{kStoreGuid, 1});
+  Fid a = store.create_folder(store.root(), "A").value();
+  Fid b = store.create_folder(store.root(), "B").value();
+  Mid mid = store.create_message(a, subject("m"), true).value();
+  auto before = store.get_message(mid).value();
+  MoveVersion mv{mid, a, b, before.cn + 1, std::nullopt, Pcl{}};
+  EXPECT_EQ(store.put_message_move(mv).code(), ErrorCode::ObjectModified);
+  mv.expected_cn = before.cn;
+  mv.source = b;
+  EXPECT_EQ(store.put_message_move(mv).code(), ErrorCode::InvalidParameter);
+  mv.source = a;
+  mv.dest = a;
+  EXPECT_EQ(store.put_message_move(mv).code(), ErrorCode::InvalidParameter);
+  mv.dest = Fid{1, 9999};
+  EXPECT_EQ(store.put_message_move(mv).code(), ErrorCode::NotFound);
+  EXPECT_EQ(store.get_message(mid)->cn, before.cn);  // nothing happened
+  // Without a change key: a new CN only.
+  mv.dest = b;
+  auto moved = store.put_message_move(mv);
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->folder, b);
+  EXPECT_GT(moved->cn, before.cn);
+  EXPECT_EQ(moved->change_key, before.change_key);
+  EXPECT_EQ(moved->pcl, before.pcl);
+  EXPECT_EQ(moved->last_modified, before.last_modified);
+  EXPECT_EQ(moved->props, before.props);
+  auto tomb = store.find_message_tombstone(a, Gid{kStoreGuid, mid.globcnt});
+  ASSERT_TRUE(tomb.has_value());
+  EXPECT_EQ(tomb->kind, DeleteKind::Moved);
+  EXPECT_EQ(tomb->moved_to, b);
+  EXPECT_TRUE(tomb->associated);
+  EXPECT_EQ(store.message_ids(b, MessageKind::Associated).value(), std::vector<Mid>{mid});
+  // With a change key: it and the PCLs are merged in.
+  const Xid ck = Xid::from_globcnt(kClientGuid, 40);
+  MoveVersion back{mid, b, a, moved->cn, ck, Pcl::of(Xid::from_globcnt(kClientGuid, 39))};
+  auto again = store.put_message_move(back);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->change_key, ck);
+  EXPECT_TRUE(again->pcl.includes(ck));
+  EXPECT_TRUE(again->pcl.includes_all(before.pcl));
+  EXPECT_FALSE(store.find_message_tombstone(a, Gid{kStoreGuid, mid.globcnt}).has_value());
+  EXPECT_TRUE(store.find_message_tombstone(b, Gid{kStoreGuid, mid.globcnt}).has_value());
+  EXPECT_EQ(store.put_message_move(MoveVersion{Mid{1, 8888}, a, b, {}, {}, {}}).code(), ErrorCode::NotFound);
+  EXPECT_TRUE(store.check_invariants().ok());
+}
+
+TEST(StoreAdditions, FindTombstonesBySourceKey) {
+  Store store(StoreOptions{kStoreGuid, 1});
+  Fid f = store.create_folder(store.root(), "F").value();
+  Fid sub = store.create_folder(f, "Sub").value();
+  Mid m = store.create_message(f, {}, false).value();
+  const Gid mkey{kStoreGuid, m.globcnt};
+  EXPECT_FALSE(store.find_message_tombstone(f, mkey).has_value());
+  EXPECT_FALSE(store.find_message_tombstone(f, Gid{kClientGuid, 3}).has_value());
+  EXPECT_FALSE(store.find_message_tombstone(Fid{1, 7777}, mkey).has_value());
+  auto cn = store.delete_message(m, DeleteKind::Soft);
+  ASSERT_TRUE(cn.ok());
+  auto t = store.find_message_tombstone(f, mkey);
+  ASSERT_TRUE(t.has_value());
+  EXPECT_EQ(t->kind, DeleteKind::Soft);
+  EXPECT_EQ(t->cn, *cn);
+  EXPECT_FALSE(store.find_message_tombstone(store.root(), mkey).has_value());
+  EXPECT_FALSE(store.find_folder_tombstone(Gid{kStoreGuid, sub.globcnt}).has_value());
+  ASSERT_TRUE(store.delete_folder(f, DeleteKind::Hard).ok());
+  auto ft = store.find_folder_tombstone(Gid{kStoreGuid, sub.globcnt});
+  ASSERT_TRUE(ft.has_value());
+  EXPECT_EQ(ft->fid, sub);
+  EXPECT_EQ(ft->parent, f);
+  EXPECT_FALSE(store.find_folder_tombstone(Gid{kClientGuid, 1}).has_value());
+  store.purge_tombstones(store.current_cn());
+  EXPECT_FALSE(store.find_folder_tombstone(Gid{kStoreGuid, sub.globcnt}).has_value());
+}
+
 }  // namespace
 }  // namespace ics

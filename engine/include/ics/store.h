@@ -21,6 +21,17 @@
 // the upload collector decides conflicts and calls them, with an expected CN
 // for optimistic concurrency (ObjectModified if another change got there first).
 //
+// Conflicts ([MS-OXCFXICS] 3.1.5.6.2): the upload collector resolves a
+// conflicting import and hands the store both versions with the resolution
+// (MessageVersion::conflict / FolderVersion::conflict); the store keeps them,
+// under the same lock as the resolved version, as a ConflictRecord named by
+// the resolution's CN. Records are never dropped: they are the conflict resolve
+// message's attachments (each version's bag carries PidTagInConflict) and the
+// store-wide list oracles read.
+//
+// Reserved ids: reserve_ids() remembers its ranges; mark_reserved_deleted()
+// records ids a client reports deleted with RopSetLocalReplicaMidsetDeleted.
+//
 // Read state: set_read() takes a read CN from the same counter and leaves the
 // message CN alone; the read flag lives only in MessageSnapshot::read.
 //
@@ -51,6 +62,7 @@
 #include <vector>
 
 #include "ics/errors.h"
+#include "ics/globset.h"
 #include "ics/ids.h"
 #include "ics/memory.h"
 #include "ics/pcl.h"
@@ -131,6 +143,30 @@ struct FolderTombstone {
   DeleteKind kind = DeleteKind::Hard;
 };
 
+// What a conflict was about.
+enum class ConflictObject : std::uint8_t { Message, Associated, Folder };
+
+// One side of a conflict, as it was before the resolution.
+struct ConflictVersion {
+  Fid parent;  // the message's folder or the folder's parent
+  Xid change_key;
+  Pcl pcl;
+  std::uint64_t last_modified = 0;
+  PropertyBag props;  // as the version had them, plus PidTagInConflict TRUE
+  bool operator==(const ConflictVersion&) const = default;
+};
+
+// A resolved conflict: what conflicted with what, and who won.
+struct ConflictRecord {
+  ConflictObject object = ConflictObject::Message;
+  Gid source_key;
+  ConflictVersion server;  // the version the store held
+  ConflictVersion client;  // the imported version
+  bool client_won = false;
+  Globcnt resolved_cn = 0;  // set by the store: the CN of the resolved version
+  bool operator==(const ConflictRecord&) const = default;
+};
+
 // A client's version of a message (ImportMessageChange + SaveChangesMessage).
 struct MessageVersion {
   Fid folder;
@@ -142,6 +178,21 @@ struct MessageVersion {
   PropertyBag props;               // replaces the message's properties
   // nullopt: no check; 0: the message must not exist; otherwise its current CN.
   std::optional<Globcnt> expected_cn;
+  // A conflict this version resolves; recorded with it (resolved_cn filled in).
+  std::optional<ConflictRecord> conflict;
+};
+
+// A client's move of a message (ImportMessageMove).
+struct MoveVersion {
+  Mid mid;
+  Fid source;  // the folder the message must be in
+  Fid dest;
+  std::optional<Globcnt> expected_cn;  // nullopt: no check
+  // Set: the moved message takes this change key and the merge of its PCL,
+  // `pcl` and the change key. Unset: it keeps its change key, PCL and
+  // LastModificationTime and only takes a new CN.
+  std::optional<Xid> change_key;
+  Pcl pcl;
 };
 
 // A client's version of a folder (ImportHierarchyChange).
@@ -153,6 +204,7 @@ struct FolderVersion {
   std::uint64_t last_modified = 0;
   PropertyBag props;  // replaces the folder's properties (PidTagDisplayName...)
   std::optional<Globcnt> expected_cn;
+  std::optional<ConflictRecord> conflict;  // as in MessageVersion
 };
 
 struct StoreOptions {
@@ -182,6 +234,13 @@ class Store {
   // the first. InvalidParameter for 0; GeneralFailure when the 48-bit space
   // would run out.
   Result<std::pair<Guid, Globcnt>> reserve_ids(std::uint32_t count);
+  // Whether reserve_ids() handed out every GLOBCNT of [low, high].
+  bool is_reserved(Globcnt low, Globcnt high) const;
+  // RopSetLocalReplicaMidsetDeleted: records reserved GLOBCNTs [low, high] as
+  // deleted by the client. InvalidParameter for low > high or ids that were
+  // not reserved. Existing objects are not touched.
+  Status mark_reserved_deleted(Globcnt low, Globcnt high);
+  bool is_reserved_deleted(Globcnt id) const;
   // The REPLID of guid, assigning the next free one if it has none.
   Result<Replid> replid_for(const Guid& guid);
   std::optional<Replid> find_replid(const Guid& guid) const;
@@ -216,6 +275,9 @@ class Store {
   Result<Mid> create_message(Fid fid, PropertyBag props, bool associated);
   Result<MessageSnapshot> modify_message(Mid mid, const PropChanges& changes);
   Result<MessageSnapshot> put_message_version(const MessageVersion& version);
+  // Moves as move_message() does, checking the CN (ObjectModified) and that
+  // the message is in v.source (InvalidParameter), stamping as MoveVersion says.
+  Result<MessageSnapshot> put_message_move(const MoveVersion& v);
   // The new read CN, or 0 when the message already had that read state.
   Result<Globcnt> set_read(Mid mid, bool read);
   // Returns the deletion CN. InvalidParameter for kind Moved.
@@ -234,8 +296,17 @@ class Store {
   Result<std::vector<ReadChange>> collect_read_changes(Fid fid, const CnRanges& ranges) const;
   // Tombstones in the folder whose deletion CN is in ranges, ascending by CN.
   Result<std::vector<MessageTombstone>> collect_tombstones(Fid fid, const CnRanges& ranges) const;
+  // The tombstone source_key left in fid, if any.
+  std::optional<MessageTombstone> find_message_tombstone(Fid fid, const Gid& source_key) const;
+  std::optional<FolderTombstone> find_folder_tombstone(const Gid& source_key) const;
   // Drops tombstones with CN <= up_to; returns how many went.
   std::size_t purge_tombstones(Globcnt up_to);
+
+  // ---- conflicts ----
+  // Every record, ascending by resolved CN; those about one object.
+  std::vector<ConflictRecord> conflicts() const;
+  std::vector<ConflictRecord> conflicts_of(const Gid& source_key) const;
+  std::size_t conflict_count() const;
 
   // ---- figures ----
   std::size_t message_count() const;
