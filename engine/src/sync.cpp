@@ -109,7 +109,10 @@ Result<IcsState> DownloadContext::transfer_state() {
 Status DownloadContext::start() {
   ICS_TRY_ASSIGN(detail::DownloadPlan plan,
                  detail::build_plan(session_->store(), {folder_, config_, restriction_}, state()));
+  ICS_TRY_ASSIGN(Charge charge, Charge::make(session_->memory(), ObjectKind::DownloadContext,
+                                             state_footprint(plan.final_state)));
   ICS_TRY(source_.load(std::move(plan.stream), std::move(plan.step_ends)));
+  final_state_charge_ = std::move(charge);
   final_state_ = std::move(plan.final_state);
   stats_ = plan.stats;
   started_ = true;
@@ -121,6 +124,17 @@ Result<BufferResult> DownloadContext::get_buffer(std::size_t max) {
   if (max == 0) return Error(ErrorCode::InvalidParameter, "buffer size 0");
   if (!started_) ICS_TRY(start());
   return source_.next(max);
+}
+
+std::size_t state_footprint(const IcsState& state) {
+  constexpr std::size_t kNode = 64;  // a std::map node's overhead, roughly
+  std::size_t n = 0;
+  for (const GuidIdSet* set : {&state.given, &state.seen, &state.seen_fai, &state.read}) {
+    for (const auto& [guid, globset] : set->replicas()) {
+      n += kNode + sizeof(Guid) + sizeof(Globset) + globset.range_count() * sizeof(GlobRange);
+    }
+  }
+  return n;
 }
 
 Result<DownloadStats> download_stats(Session& session, std::uint32_t handle) {

@@ -121,11 +121,11 @@ TEST(Replica, ConvergesForEveryFlagCombinationOverRoundsOfChanges) {
   const auto configs = contents_configs();
   for (std::size_t i = 0; i < configs.size(); ++i) {
     SCOPED_TRACE(configs[i].name);
-    World w(100 + i);
+    World w(100 + i, 18);
     const MemoryBaseline baseline(*w.session);
     ReplicaOptions o;
     o.config = configs[i].config;
-    o.buffer_size = kBufferSizes[(i + 2) % 7];
+    o.buffer_size = kBufferSizes[2 + i % 5];  // 1 and 2: see the buffer-size test
     o.state_chunk = i % 3 == 0 ? 0 : (i % 3 == 1 ? 1 : 5);
     Replica r(w.wl.folder(), o);
     for (int round = 0; round < 4; ++round) {
@@ -135,7 +135,7 @@ TEST(Replica, ConvergesForEveryFlagCombinationOverRoundsOfChanges) {
       ASSERT_TRUE(c.ok()) << c.error().to_string();
       ASSERT_TRUE(baseline.check(*w.session).ok()) << baseline.check(*w.session).error().to_string();
       EXPECT_EQ(w.session->handle_count(), 0u);
-      ASSERT_TRUE(w.wl.apply(14).ok());
+      ASSERT_TRUE(w.wl.apply(12).ok());
     }
     ASSERT_TRUE(r.sync(*w.session).ok());
     ASSERT_TRUE(testkit::check_converged(*w.store, w.wl.folder(), r, o.config).ok());
@@ -156,7 +156,9 @@ TEST(Replica, EveryBufferSizeAndStateChunkYieldsTheSameReplica) {
   std::size_t reference_bytes = 0;
   for (std::size_t n : kBufferSizes) {
     SCOPED_TRACE(n);
-    World w(7, 20);
+    testkit::WorkloadOptions few_long_bodies;  // every byte is a buffer at n = 1
+    few_long_bodies.long_body_percent = 3;
+    World w(7, 10, few_long_bodies);
     ReplicaOptions o;
     o.config = config;
     o.buffer_size = n;
@@ -378,12 +380,12 @@ TEST(Replica, PartialChangeDeletesPropertiesMissingFromTheGroup) {
 }
 
 TEST(Replica, IncrementalSyncOfTenChangesExaminesTenMessages) {
-  World w(71, 400);
+  World w(71, 150);
   Replica r(w.wl.folder(), ReplicaOptions{});
   ASSERT_TRUE(r.sync(*w.session).ok());
   const auto mids = *w.store->message_ids(w.wl.folder(), MessageKind::Normal);
   for (std::size_t i = 0; i < 10; ++i) {
-    ASSERT_TRUE(w.store->modify_message(mids[i * 7], PropChanges{}).ok());
+    ASSERT_TRUE(w.store->modify_message(mids[i * 9], PropChanges{}).ok());
   }
   ASSERT_TRUE(r.sync(*w.session).ok());
   EXPECT_EQ(r.last_sync().message_changes, 10u);
@@ -487,11 +489,11 @@ Result<SyncDownload> parse_events(const std::vector<FxEvent>& ev, bool hierarchy
 }
 
 TEST(SyncStream, EveryProperPrefixOfARealStreamIsAFormatError) {
-  World w(101, 12);
+  World w(101, 8);
   ReplicaOptions o = options(contents_configs().back().config, 4096);
   Replica r(w.wl.folder(), o);
   ASSERT_TRUE(r.sync(*w.session).ok());
-  ASSERT_TRUE(w.wl.apply(15).ok());
+  ASSERT_TRUE(w.wl.apply(12).ok());
   const std::uint32_t h = *sync_configure(*w.session, w.wl.folder(), o.config);
   for (StateProperty p : {StateProperty::IdsetGiven, StateProperty::CnsetSeen, StateProperty::CnsetSeenFAI,
                           StateProperty::CnsetRead}) {

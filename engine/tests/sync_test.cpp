@@ -254,7 +254,7 @@ Restriction random_restriction(testkit::Rng& rng, int depth) {
 
 TEST(Restriction, RoundTripsAndEveryProperPrefixIsAFormatError) {
   testkit::Rng rng(42);
-  for (int i = 0; i < 400; ++i) {
+  for (int i = 0; i < 200; ++i) {
     Restriction r = random_restriction(rng, 0);
     Bytes b = r.serialize();
     auto back = Restriction::parse(b);
@@ -664,7 +664,7 @@ TEST_F(SyncTest, IncrementalSyncVisitsOnlyWhatChanged) {
     return sync(cfg, full.state, 1 << 16, f).stats;
   };
   const DownloadStats small = measure(300);
-  const DownloadStats large = measure(3000);
+  const DownloadStats large = measure(1500);
   for (const DownloadStats& s : {small, large}) {
     EXPECT_EQ(s.messages_examined, 10u);
     EXPECT_EQ(s.tombstones_examined, 4u);
@@ -813,6 +813,37 @@ TEST_F(SyncTest, OverBudgetFirstGetBufferFailsCleanlyAndCanBeRetried) {
   session->memory().set_budget(budget);
   EXPECT_TRUE(read_all(h, 64).ok());
   ASSERT_TRUE(session->release(h).ok());
+}
+
+TEST_F(SyncTest, AFolderDeletedBeforeTheStreamStartsIsNotFound) {
+  const MemoryBaseline before(*session);
+  SyncConfig hierarchy;
+  hierarchy.type = sync_type::kHierarchy;
+  hierarchy.flags = sync_flags::kUnicode;
+  for (const SyncConfig& cfg : {SyncConfig{}, hierarchy}) {
+    const Fid doomed = *store->create_folder(store->root(), "doomed");
+    ASSERT_TRUE(store->create_message(doomed, subject("x"), false).ok());
+    ASSERT_TRUE(store->create_folder(doomed, "child").ok());
+    const std::uint32_t h = *sync_configure(*session, doomed, cfg);
+    ASSERT_TRUE(store->delete_folder(doomed).ok());
+    EXPECT_EQ(get_buffer(*session, h, 64).code(), ErrorCode::NotFound);
+    EXPECT_EQ(get_transfer_state(*session, h).code(), ErrorCode::NotFound);
+    EXPECT_EQ(get_buffer(*session, h, 64).code(), ErrorCode::NotFound);  // still not started
+    ASSERT_TRUE(session->release(h).ok());
+    EXPECT_TRUE(before.check(*session).ok());
+  }
+}
+
+TEST_F(SyncTest, TheFinalStateIsChargedWhileTheContextLives) {
+  for (int i = 0; i < 40; ++i) add("m");
+  const std::uint32_t h = *sync_configure(*session, folder, SyncConfig{});
+  const std::size_t configured = session->memory().bytes(ObjectKind::DownloadContext);
+  ASSERT_TRUE(get_buffer(*session, h, 16).ok());
+  auto stats = download_stats(*session, h);
+  ASSERT_TRUE(stats.ok());
+  EXPECT_GT(session->memory().bytes(ObjectKind::DownloadContext), configured);
+  ASSERT_TRUE(session->release(h).ok());
+  EXPECT_EQ(session->memory().bytes(ObjectKind::DownloadContext), 0u);
 }
 
 TEST(MessageStreamSize, EqualsWhatFxWriterWrites) {

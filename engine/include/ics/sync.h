@@ -9,7 +9,9 @@
 // stream with get_buffer(). On the FIRST get_buffer the context reads
 // Store::current_cn() once, computes every change from the store's CN indexes,
 // writes the whole stream with FxWriter into a BufferedFxSource charged to the
-// session (kind FxBuffer), and from then on only slices it; the uploaded state
+// session (kind FxBuffer), keeps the final state (charged as one more
+// DownloadContext object of about its heap size), and from then on only
+// slices the stream; the uploaded state
 // is frozen (can_upload_state() is NotSupported). transfer_state() is the
 // state the client holds once it has applied the whole stream; asked before
 // the stream started, it is computed the same way from the current store.
@@ -250,12 +252,16 @@ class DownloadContext final : public StatefulContext, public FxSource {
   std::optional<Restriction> restriction_;
   BufferedFxSource source_;
   IcsState final_state_;
+  Charge final_state_charge_;
   DownloadStats stats_;
   bool started_ = false;
 };
 
 // The stats of the download context named by handle (NullObject otherwise).
 Result<DownloadStats> download_stats(Session& session, std::uint32_t handle);
+
+// Approximate heap bytes of a state (what a context charges for holding it).
+std::size_t state_footprint(const IcsState& state);
 
 // Stream bytes of the propList made of bag's values (what PidTagMessageSize
 // and the progress elements report for a message).
