@@ -119,12 +119,18 @@ class ModelRun {
     client_move();
   }
 
+  // Checks the messages the last step touched, and every 25th time all of them.
   void check() {
-    check_messages();
+    if (++checks_ % 25 == 0) {
+      check_messages();
+    } else {
+      for (const Gid& k : touched_) check_message(k, msgs_.at(k));
+    }
+    touched_.clear();
     EXPECT_EQ(store_->conflict_count(), conflicts_);
   }
   void check_state() {
-    auto st = transfer_state_of(*session_, h_, 1 + pick(300));
+    auto st = transfer_state_of(*session_, h_, 64 + pick(300));
     ASSERT_TRUE(st.ok()) << st.error().to_string();
     EXPECT_EQ(st->given, state_.given);
     EXPECT_EQ(st->seen, state_.seen);
@@ -132,6 +138,7 @@ class ModelRun {
     EXPECT_EQ(st->read, state_.read);
   }
   void finish() {
+    check_messages();
     check_state();
     ASSERT_TRUE(session_->release(h_).ok());
     EXPECT_EQ(session_->memory().live_bytes(), baseline_);
@@ -156,6 +163,7 @@ class ModelRun {
     if (msgs_.empty()) return nullptr;
     auto it = msgs_.begin();
     std::advance(it, static_cast<long>(pick(msgs_.size())));
+    touched_.insert(it->first);
     return &it->second;
   }
   MMsg* random_live(Fid folder) {
@@ -163,7 +171,10 @@ class ModelRun {
     for (auto& [k, m] : msgs_) {
       if (m.exists && m.folder == folder) c.push_back(&m);
     }
-    return c.empty() ? nullptr : c[pick(c.size())];
+    if (c.empty()) return nullptr;
+    MMsg* m = c[pick(c.size())];
+    touched_.insert(m->key);
+    return m;
   }
   void set_version(MMsg& m, Version v) {
     m.cur = std::move(v);
@@ -191,6 +202,7 @@ class ModelRun {
     m.associated = fai;
     set_version(m, server_version(before + 2, {}, bag(text)));
     msgs_[m.key] = m;
+    touched_.insert(m.key);
   }
   void server_modify() {
     MMsg* m = random_msg();
@@ -364,6 +376,7 @@ class ModelRun {
     add(v.pcl, v.ck);
     set_version(m, v);
     msgs_[p.key] = m;
+    touched_.insert(p.key);
     tomb_f_.erase(p.key);
     accepted(msgs_[p.key], *r, before, true);
   }
@@ -424,6 +437,7 @@ class ModelRun {
   }
   MMsg* here(const Gid& key) {
     auto it = msgs_.find(key);
+    if (it != msgs_.end()) touched_.insert(key);
     return it != msgs_.end() && it->second.exists && it->second.folder == f_ ? &it->second : nullptr;
   }
 
@@ -531,24 +545,27 @@ class ModelRun {
 
   // ---- checks ----
 
+  void check_message(const Gid& key, const MMsg& m) {
+    if (!m.exists) {
+      EXPECT_FALSE(store_->find_message(key).has_value());
+      return;
+    }
+    auto s = store_->get_message(m.id);
+    ASSERT_TRUE(s.ok()) << s.error().to_string();
+    EXPECT_EQ(s->source_key, key);
+    EXPECT_EQ(s->folder, m.folder);
+    EXPECT_EQ(s->associated, m.associated);
+    EXPECT_EQ(s->change_key, m.cur.ck);
+    EXPECT_EQ(mpcl(s->pcl), m.cur.pcl);
+    EXPECT_EQ(s->last_modified, m.cur.lmt);
+    EXPECT_EQ(s->props, m.cur.props);
+    EXPECT_EQ(s->read, m.read);
+  }
   void check_messages() {
     std::size_t in_f = 0;
     for (const auto& [key, m] : msgs_) {
-      if (!m.exists) {
-        EXPECT_FALSE(store_->find_message(key).has_value());
-        continue;
-      }
-      in_f += m.folder == f_;
-      auto s = store_->get_message(m.id);
-      ASSERT_TRUE(s.ok()) << s.error().to_string();
-      EXPECT_EQ(s->source_key, key);
-      EXPECT_EQ(s->folder, m.folder);
-      EXPECT_EQ(s->associated, m.associated);
-      EXPECT_EQ(s->change_key, m.cur.ck);
-      EXPECT_EQ(mpcl(s->pcl), m.cur.pcl);
-      EXPECT_EQ(s->last_modified, m.cur.lmt);
-      EXPECT_EQ(s->props, m.cur.props);
-      EXPECT_EQ(s->read, m.read);
+      check_message(key, m);
+      in_f += m.exists && m.folder == f_;
     }
     const std::size_t store_f =
         store_->message_ids(f_, MessageKind::Normal)->size() + store_->message_ids(f_, MessageKind::Associated)->size();
@@ -563,6 +580,8 @@ class ModelRun {
   std::uint32_t h_ = 0;
   std::map<Gid, MMsg> msgs_;
   std::set<Gid> tomb_f_;         // keys with a tombstone in F
+  std::set<Gid> touched_;        // keys the current step looked at
+  std::size_t checks_ = 0;
   std::vector<Globcnt> reserved_;  // reserved ids not used yet
   std::set<Globcnt> reported_;     // reported deleted
   IcsState state_;
@@ -630,21 +649,28 @@ class HierarchyRun {
     client_delete();
   }
 
+  // Checks the folders the last step touched, and every 25th time all of them.
   void check() {
+    const bool all = ++checks_ % 25 == 0;
     for (const auto& [key, f] : folders_) {
-      auto fid = store_->find_folder(key);
-      ASSERT_EQ(fid.has_value(), f.exists);
-      if (!f.exists) continue;
-      FolderSnapshot s = store_->get_folder(*fid).value();
-      EXPECT_EQ(store_->to_gid(s.parent).value(), f.parent);
-      EXPECT_EQ(s.change_key, f.cur.ck);
-      EXPECT_EQ(mpcl(s.pcl), f.cur.pcl);
-      EXPECT_EQ(s.last_modified, f.cur.lmt);
-      EXPECT_EQ(s.props, f.cur.props);
+      if (all || touched_.count(key)) check_folder(key, f);
     }
+    touched_.clear();
     EXPECT_EQ(store_->conflict_count(), conflicts_);
   }
+  void check_folder(const Gid& key, const MFolder& f) {
+    auto fid = store_->find_folder(key);
+    ASSERT_EQ(fid.has_value(), f.exists);
+    if (!f.exists) return;
+    FolderSnapshot s = store_->get_folder(*fid).value();
+    EXPECT_EQ(store_->to_gid(s.parent).value(), f.parent);
+    EXPECT_EQ(s.change_key, f.cur.ck);
+    EXPECT_EQ(mpcl(s.pcl), f.cur.pcl);
+    EXPECT_EQ(s.last_modified, f.cur.lmt);
+    EXPECT_EQ(s.props, f.cur.props);
+  }
   void finish() {
+    for (const auto& [key, f] : folders_) check_folder(key, f);
     auto st = transfer_state_of(*session_, h_);
     ASSERT_TRUE(st.ok());
     EXPECT_EQ(st->given, state_.given);
@@ -675,7 +701,10 @@ class HierarchyRun {
     for (const auto& [k, f] : folders_) {
       if (f.exists || !live_only) c.push_back(&k);
     }
-    return c.empty() ? nullptr : c[pick(c.size())];
+    if (c.empty()) return nullptr;
+    const Gid* k = c[pick(c.size())];
+    touched_.insert(*k);
+    return k;
   }
   // Whether key is `of` or below it.
   bool below(Gid key, const Gid& of) {
@@ -693,6 +722,7 @@ class HierarchyRun {
     for (const auto& [k, f] : folders_) {
       if (f.exists && below(k, key)) out.push_back(k);
     }
+    touched_.insert(out.begin(), out.end());
     return out;
   }
   void count(std::string_view what) { ++outcomes_[std::string(what)]; }
@@ -706,7 +736,9 @@ class HierarchyRun {
     MFolder f;
     f.parent = parent;
     set_version(f, server_version(before + 2, {}, named(name)));
-    folders_[store_->to_gid(fid).value()] = f;
+    const Gid key = store_->to_gid(fid).value();
+    folders_[key] = f;
+    touched_.insert(key);
   }
   void server_rename() {
     const Gid* k = random_key(true);
@@ -809,6 +841,7 @@ class HierarchyRun {
     ASSERT_TRUE(state_.given.insert(p.key.guid, p.key.globcnt).ok());
     if (p.target == nullptr || o == Order::Newer) {
       MFolder& f = folders_[p.key];
+      touched_.insert(p.key);
       f.parent = parent;
       f.exists = true;
       set_version(f, p.v);
@@ -869,6 +902,8 @@ class HierarchyRun {
   std::unique_ptr<Session> session_;
   std::uint32_t h_ = 0;
   std::map<Gid, MFolder> folders_;  // the folders below the top
+  std::set<Gid> touched_;           // keys the current step looked at
+  std::size_t checks_ = 0;
   IcsState state_;
   Globcnt counter_ = 0, new_keys_ = 0;
   std::size_t names_ = 0, conflicts_ = 0;
