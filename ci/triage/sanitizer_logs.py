@@ -8,7 +8,7 @@ import os
 import re
 from typing import Dict, List, Optional, Tuple
 
-from .frames import Frame, parse_frame, parse_stack
+from .frames import Frame, parse_stack
 from .model import Occurrence
 
 # ---- report headers --------------------------------------------------------------------

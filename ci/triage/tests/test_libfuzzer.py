@@ -5,7 +5,6 @@ reproduces the crash."""
 import os
 import shlex
 import subprocess
-import tempfile
 import unittest
 
 from triage_testlib import (temp_dir, BIN_DIR, TEST_PREFIX, by_type, require, run_program, run_tool,

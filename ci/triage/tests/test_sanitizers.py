@@ -3,8 +3,6 @@ folder's CMakeLists.txt (ASan + UBSan + LSan, with the preset's compiler), then 
 logs. Exit 77 (skipped) when the build could not make sanitized programs."""
 import json
 import os
-import sys
-import tempfile
 import unittest
 
 from triage_testlib import (temp_dir, BIN_DIR, BUGGY, TEST_PREFIX, by_type, marker_line, require,
