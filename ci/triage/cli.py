@@ -7,11 +7,11 @@ import sys
 from typing import Dict, List, Optional, Tuple
 
 from . import known as known_mod
-from .frames import crash_state
 from .locate import DEFAULT_PREFIXES, locate
 from .model import Finding, Occurrence
 from .reports import sort_findings, to_json, to_markdown, to_sarif
-from .reproduce import ARTIFACT_PREFIXES, describe, fuzz_target
+from .grouping import group
+from .reproduce import ARTIFACT_PREFIXES, describe
 from .sanitizer_logs import parse_log
 from .severity import severity
 from .stress_json import load_json, looks_like_stress, parse_stress
@@ -93,35 +93,6 @@ def read_occurrences(path: str) -> List[Occurrence]:
 
 
 # ---- findings ----------------------------------------------------------------------------
-
-def state_of(occ: Occurrence, keep_templates: bool, target: Optional[str]) -> List[str]:
-    """The crash state; without program frames, the reported source line or the fuzz target
-    (an RSS out-of-memory report has only libFuzzer frames), so that findings of different
-    targets do not merge."""
-    if occ.state is not None:
-        return occ.state
-    frames = occ.alloc_frames if occ.state_from == "allocation" else occ.frames
-    state = crash_state(frames, keep_templates)
-    if not state and occ.location:
-        state = [f"{os.path.basename(occ.location[0])}:{occ.location[1]}"]
-    if not state:
-        target = fuzz_target(occ, target)
-        state = [f"fuzz_{target}"] if target else []
-    return state
-
-
-def group(occurrences: List[Occurrence], keep_templates: bool,
-          target: Optional[str] = None) -> List[Finding]:
-    """One Finding per (type, crash state), occurrences in input order."""
-    by_key: Dict[Tuple[str, Tuple[str, ...]], Finding] = {}
-    for occ in occurrences:
-        state = state_of(occ, keep_templates, target)
-        key = (occ.type, tuple(state))
-        if key not in by_key:
-            by_key[key] = Finding(type=occ.type, state=state)
-        by_key[key].occurrences.append(occ)
-    return list(by_key.values())
-
 
 def load_known(args: argparse.Namespace) -> List[dict]:
     path = args.known or os.path.join(args.repo_root, "ci", "known-findings.json")

@@ -1,17 +1,18 @@
 """Reproducers: the input that triggered a finding, the fuzz target and binary, the exact
 command that replays it, and an optional libFuzzer -minimize_crash run."""
 import os
-import re
 import shlex
+import signal
 import subprocess
 from typing import Dict, List, Optional
 
+from .grouping import state_of
 from .model import Finding, Occurrence
+from .sanitizer_logs import parse_log
+from .targets import fuzz_target
 
 ARTIFACT_PREFIXES = ("crash-", "leak-", "timeout-", "oom-", "slow-unit-", "minimized-from-")
 DEFAULT_BINARY = "build/fuzz/fuzz/fuzz_{target}"  # the fuzz preset's layout
-_TARGET_SOURCE = re.compile(r"(?:^|/)fuzz_(\w+)\.(?:cpp|cc|c)$")
-_TARGET_NAME = re.compile(r"(?:^|[/_-])fuzz_(\w+?)(?:\.log|\.txt|$)")
 
 
 def resolve_input(occ: Occurrence, search_dirs: List[str]) -> Optional[str]:
@@ -26,27 +27,6 @@ def resolve_input(occ: Occurrence, search_dirs: List[str]) -> Optional[str]:
         for path in tries:
             if os.path.isfile(path):
                 return os.path.abspath(path)
-    return None
-
-
-def fuzz_target(occ: Occurrence, override: Optional[str]) -> Optional[str]:
-    """The fuzz target: --target, else the source file of LLVMFuzzerTestOneInput or any
-    fuzz_<what>.cpp frame, else the log's name (fuzz_<what>.log) or folder (fuzz-work/<what>/)."""
-    if override:
-        return override
-    for frame in occ.frames:
-        m = _TARGET_SOURCE.search(frame.file)
-        if m:
-            return m.group(1)
-    for path in (occ.source, occ.artifact or ""):
-        m = _TARGET_NAME.search(os.path.basename(path))
-        if m:
-            return m.group(1)
-        parts = os.path.normpath(path).split(os.sep)
-        if "fuzz-work" in parts[:-1]:
-            i = parts.index("fuzz-work")
-            if i + 1 < len(parts) - 1:
-                return parts[i + 1]
     return None
 
 
@@ -77,22 +57,55 @@ def replay_flags(finding: Finding) -> List[str]:
     return []
 
 
+def _run(cmd: List[str], seconds: int, env: Dict[str, str]) -> Optional[str]:
+    """Output of cmd, or None when it outlived `seconds`; the whole process group goes then
+    (-minimize_crash runs its steps as child processes)."""
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                          start_new_session=True) as proc:
+        try:
+            return proc.communicate(timeout=seconds)[0].decode(errors="replace")
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            return None
+
+
+def _quiet_env() -> Dict[str, str]:
+    """Minimisation steps only need 'it crashed': no symbolising, which is most of their time."""
+    env = dict(os.environ)
+    for var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+        env[var] = ":".join(filter(None, [env.get(var, ""), "symbolize=0"]))
+    return env
+
+
 def minimize(binary: str, flags: List[str], data: str, out_path: str, runs: int,
              seconds: int) -> Dict[str, object]:
-    """Run libFuzzer's crash minimiser; returns {minimized, minimized_bytes, minimize_status}."""
+    """Run libFuzzer's crash minimiser; returns {minimized, minimized_bytes, minimize_status}.
+    When time runs out, the smallest crashing input found so far is kept."""
     os.makedirs(os.path.dirname(out_path), exist_ok=True)
+    if os.path.exists(out_path):
+        os.remove(out_path)
     cmd = [binary, "-minimize_crash=1", f"-runs={runs}", f"-max_total_time={seconds}",
            f"-exact_artifact_path={out_path}", *flags, data]
-    try:
-        run = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             timeout=seconds + 60, check=False)
-    except subprocess.TimeoutExpired:
-        return {"minimize_status": f"skipped: no result within {seconds + 60} s"}
+    output = _run(cmd, seconds + 30, _quiet_env())
     if not os.path.isfile(out_path):
-        tail = run.stdout.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
-        return {"minimize_status": f"failed (exit {run.returncode}): {tail[0]}"}
+        why = "no result within {} s".format(seconds + 30) if output is None else \
+            (output.strip().splitlines()[-1:] or ["no output"])[0]
+        return {"minimize_status": f"failed: {why}"}
+    status = "minimized" if output is not None else f"minimized (stopped after {seconds + 30} s)"
     return {"minimized": out_path, "minimized_bytes": os.path.getsize(out_path),
-            "minimize_status": "minimized"}
+            "minimize_status": status}
+
+
+def same_bug(finding: Finding, binary: str, data: str, keep_templates: bool) -> bool:
+    """Does `binary data` still give this finding's type and state? -minimize_crash keeps any
+    crash, and a smaller input may crash somewhere else."""
+    output = _run([binary, *replay_flags(finding), data], 120, dict(os.environ))
+    target = finding.reproducer.get("target")
+    for occ in parse_log(output or "", data):
+        if occ.type == finding.type and state_of(occ, keep_templates, target) == finding.state:
+            return True
+    return False
 
 
 def _command(finding: Finding, binary: Optional[str], data: Optional[str]) -> Optional[str]:
@@ -132,5 +145,9 @@ def describe(finding: Finding, opts) -> None:
         out = os.path.join(opts.out_dir or ".", "repro", f"{finding.id}.min")
         rep.update(minimize(binary, replay_flags(finding), data, out, opts.minimize_runs,
                             opts.minimize_seconds))
+        if rep.get("minimized") and not same_bug(finding, binary, rep["minimized"],
+                                                 opts.keep_template_args):
+            rep["minimize_status"] = "discarded: the minimised input crashes differently"
+            rep["minimized"] = rep["minimized_bytes"] = None
         if rep.get("minimized"):
             rep["command"] = shlex.join([binary, *replay_flags(finding), rep["minimized"]])

@@ -8,7 +8,7 @@ import os
 import re
 from typing import Dict, List, Optional, Tuple
 
-from .frames import Frame, parse_frame, parse_stack
+from .frames import Frame, parse_stack
 from .model import Occurrence
 
 # ---- report headers --------------------------------------------------------------------
@@ -32,6 +32,7 @@ _RUNNING = re.compile(r"^Running: (\S+)|^replay: (\S+) \(\d+ bytes\)")
 _GTEST_RUN = re.compile(r"^\[ RUN      \] (\S+)")
 _GTEST_END = re.compile(r"^\[ {7}OK \]|^\[  FAILED  \]")
 _TIMEOUT = re.compile(r"timeout after (\d+) seconds")
+_TIMEOUT_VALUE = re.compile(r"and the timeout value is (\d+)")  # the -timeout in force
 _RSS = re.compile(r"out-of-memory \(used: (\d+)Mb; exceeds: (\d+)Mb\)")
 _MALLOC = re.compile(r"out-of-memory \(malloc\((\d+)\)\)")
 _UBSAN_SUMMARY = re.compile(r"SUMMARY: UndefinedBehaviorSanitizer: ([\w-]+)")
@@ -43,6 +44,12 @@ class _Context:
     def __init__(self) -> None:
         self.running: Optional[str] = None
         self.gtest: Optional[str] = None
+        self.timeout: Optional[int] = None
+
+    def copy(self) -> "_Context":
+        out = _Context()
+        out.running, out.gtest, out.timeout = self.running, self.gtest, self.timeout
+        return out
 
     def feed(self, line: str) -> None:
         m = _RUNNING.match(line)
@@ -53,6 +60,9 @@ class _Context:
             self.gtest = m.group(1)
         elif _GTEST_END.match(line):
             self.gtest = None
+        m = _TIMEOUT_VALUE.search(line)
+        if m:
+            self.timeout = int(m.group(1))
 
 
 def _header(line: str) -> Optional[Tuple[str, re.Match]]:
@@ -72,9 +82,7 @@ def split_reports(text: str) -> List[Tuple[str, re.Match, List[str], int, _Conte
     for number, line in enumerate(text.splitlines(), 1):
         found = _header(line)
         if found:
-            snapshot = _Context()
-            snapshot.running, snapshot.gtest = ctx.running, ctx.gtest
-            current = (found[0], found[1], [], number, snapshot)
+            current = (found[0], found[1], [], number, ctx.copy())
             reports.append(current)
             continue
         if current is not None:
@@ -257,6 +265,8 @@ def _from_libfuzzer(header: str, lines: List[str], ctx: _Context) -> List[Occurr
         m = rx.search(header)
         if m:
             occ.details.update({k: int(v) for k, v in zip(keys, m.groups())})
+    if occ.type == "Timeout" and ctx.timeout:
+        occ.details["timeout_s"] = ctx.timeout  # "timeout after N" can be late under load
     return [occ]
 
 

@@ -5,10 +5,9 @@ reproduces the crash."""
 import os
 import shlex
 import subprocess
-import tempfile
 import unittest
 
-from triage_testlib import (BIN_DIR, TEST_PREFIX, by_type, require, run_program, run_tool,
+from triage_testlib import (temp_dir, BIN_DIR, TEST_PREFIX, by_type, require, run_program, run_tool,
                             sanitizer_env)
 
 NOISE = b"R" + bytes(range(1, 64))
@@ -17,7 +16,7 @@ NOISE = b"R" + bytes(range(1, 64))
 class LibFuzzerTriageTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.work = tempfile.mkdtemp(prefix="triage-lf-")
+        cls.work = temp_dir("triage-lf-")
         cls.fuzzer = os.path.join(BIN_DIR, "fuzz_triage_buggy")
         replay = os.path.join(BIN_DIR, "triage_replay_buggy")
         corpus = cls.write("corpus/seed-read", NOISE)

@@ -3,11 +3,9 @@ folder's CMakeLists.txt (ASan + UBSan + LSan, with the preset's compiler), then 
 logs. Exit 77 (skipped) when the build could not make sanitized programs."""
 import json
 import os
-import sys
-import tempfile
 import unittest
 
-from triage_testlib import (BIN_DIR, BUGGY, TEST_PREFIX, by_type, marker_line, require,
+from triage_testlib import (temp_dir, BIN_DIR, BUGGY, TEST_PREFIX, by_type, marker_line, require,
                             run_program, run_tool)
 
 SOURCE = os.path.join(BUGGY, "triage_buggy.cpp")
@@ -23,7 +21,7 @@ def buggy(*args):
 class SanitizerTriageTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.work = tempfile.mkdtemp(prefix="triage-san-")
+        cls.work = temp_dir("triage-san-")
         logs = os.path.join(cls.work, "logs")
         cls.input8 = cls.write_input("inputs/eight", b"8")
         cls.exit = {

@@ -8,7 +8,7 @@ import stat
 import tempfile
 import unittest
 
-from triage_testlib import LOGS, REPO_ROOT, by_type, run_tool
+from triage_testlib import temp_dir, LOGS, REPO_ROOT, by_type, run_tool
 
 from triage.frames import crash_state, normalize_function, parse_frame, parse_stack
 from triage.sanitizer_logs import asan_type, parse_log, ubsan_check
@@ -256,7 +256,7 @@ class StressJsonTest(unittest.TestCase):
 
 class KnownFindingsTest(unittest.TestCase):
     def write_known(self, entries):
-        fd, path = tempfile.mkstemp(suffix=".json")
+        fd, path = tempfile.mkstemp(suffix=".json", dir=temp_dir("triage-known-"))
         with os.fdopen(fd, "w") as f:
             json.dump(entries, f)
         return path
@@ -350,16 +350,19 @@ class MinimizeTest(unittest.TestCase):
     test_libfuzzer.py, clang only)."""
 
     STUB = """#!/bin/sh
-# minimize_crash stand-in: writes the input's first byte to -exact_artifact_path
+# libFuzzer stand-in. With -minimize_crash=1: records its arguments and writes the input's
+# first byte to -exact_artifact_path. Otherwise it "crashes": prints replay.txt, exits 1.
+dir=$(dirname "$0")
+case " $* " in *" -minimize_crash=1 "*) ;; *) cat "$dir/replay.txt"; exit 1 ;; esac
 for a in "$@"; do
   case "$a" in -exact_artifact_path=*) out="${a#-exact_artifact_path=}" ;; -*) ;; *) in="$a" ;; esac
 done
-echo "$@" > "$(dirname "$0")/args"
+echo "$@" > "$dir/args"
 head -c 1 "$in" > "$out"
 """
 
     def setUp(self):
-        self.dir = tempfile.mkdtemp(prefix="triage-min-")
+        self.dir = temp_dir("triage-min-")
         self.input = os.path.join(self.dir, "crash-1234")
         with open(self.input, "wb") as f:
             f.write(b"Xjunkjunkjunk")
@@ -367,16 +370,19 @@ head -c 1 "$in" > "$out"
         with open(log("deadly_trap.log"), encoding="utf-8") as src, open(self.log, "w") as dst:
             dst.write(src.read().split("INFO: Seed: 6")[0].replace("./crash-0a1b2c", self.input))
 
-    def make_stub(self, name="fuzz_idset"):
+    def make_stub(self, replay_log, name="fuzz_idset"):
         path = os.path.join(self.dir, "bin", name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "w") as f:
             f.write(self.STUB)
         os.chmod(path, os.stat(path).st_mode | stat.S_IXUSR)
+        with open(replay_log, encoding="utf-8") as src, \
+                open(os.path.join(self.dir, "bin", "replay.txt"), "w") as dst:
+            dst.write(src.read())
         return path
 
     def test_minimized_and_command(self):
-        stub = self.make_stub()
+        stub = self.make_stub(self.log)
         rc, out, report = run_tool([self.log], "--minimize", "--binary-dir", os.path.dirname(stub),
                                    "--minimize-runs", "77")
         (f,) = report["findings"]
@@ -390,6 +396,15 @@ head -c 1 "$in" > "$out"
         self.assertIn("-minimize_crash=1", args)
         self.assertIn("-runs=77", args)
         self.assertEqual(args[-1], self.input)
+
+    def test_minimized_input_that_crashes_elsewhere_is_discarded(self):
+        stub = self.make_stub(log("oom_malloc.log"))
+        rc, out, report = run_tool([self.log], "--minimize", "--binary-dir", os.path.dirname(stub))
+        rep = report["findings"][0]["reproducer"]
+        self.assertEqual(rep["minimize_status"],
+                         "discarded: the minimised input crashes differently", out)
+        self.assertIsNone(rep["minimized"])
+        self.assertEqual(rep["command"], f"{stub} {self.input}")
 
     def test_skips_cleanly_without_binary(self):
         rc, out, report = run_tool([self.log], "--minimize", "--binary-dir", self.dir)

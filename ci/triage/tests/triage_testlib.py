@@ -1,6 +1,8 @@
 """Helpers shared by the ics-triage tests: paths, running the tool, marker lines."""
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -18,6 +20,13 @@ SKIP = 77  # ctest SKIP_RETURN_CODE
 sys.path.insert(0, os.path.join(REPO_ROOT, "ci"))
 
 
+def temp_dir(prefix: str) -> str:
+    """A temporary folder removed when the test process exits."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
 def marker_line(source: str, name: str) -> int:
     """1-based line of the 'TRIAGE-MARK: name' comment in source."""
     with open(source, encoding="utf-8") as f:
@@ -29,7 +38,7 @@ def marker_line(source: str, name: str) -> int:
 
 def run_tool(inputs: List[str], *extra: str, out: Optional[str] = None) -> Tuple[int, str, Dict]:
     """Run ci/ics-triage as a user would; (exit code, stdout+stderr, report.json or {})."""
-    out = out or tempfile.mkdtemp(prefix="triage-out-")
+    out = out or temp_dir("triage-out-")
     cmd = [sys.executable, TOOL, *inputs, "--out", out, "--repo-root", REPO_ROOT, *extra]
     run = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                          check=False)
