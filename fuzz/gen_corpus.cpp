@@ -6,6 +6,8 @@
 // Every codec seed is checked against the outcome its label promises (accepted,
 // or rejected with the named error); exit 1 if one is not, 2 on a usage or I/O
 // error. ci/gen-corpus names the files by SHA-1 into corpus/<what>/.
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -571,6 +573,92 @@ void pcl_seeds(Seeds& seeds, Rng& rng) {
   seed("bad-size-alone", concat(one, Bytes{22}), bad);
 }
 
+// A FuzzedDataProvider script: integers are taken from the END of the input
+// (most significant byte first), ConsumeBytes from the front.
+class FdpScript {
+ public:
+  FdpScript& u8(std::uint8_t v) { return push(v); }
+  FdpScript& flag(bool b) { return push(b ? 1 : 0); }
+  FdpScript& u16(std::uint16_t v) { return push(static_cast<std::uint8_t>(v >> 8)).push(static_cast<std::uint8_t>(v)); }
+  FdpScript& u32(std::uint32_t v) { return u16(static_cast<std::uint16_t>(v >> 16)).u16(static_cast<std::uint16_t>(v)); }
+  FdpScript& bytes(const Bytes& b) {
+    front_.insert(front_.end(), b.begin(), b.end());
+    return *this;
+  }
+  Bytes out() const {
+    Bytes all = front_;
+    all.insert(all.end(), back_.rbegin(), back_.rend());
+    return all;
+  }
+
+ private:
+  FdpScript& push(std::uint8_t v) {
+    back_.push_back(v);
+    return *this;
+  }
+  Bytes front_, back_;
+};
+
+// fuzz_state_upload scripts around IDSETs the engine encoded: a real state's
+// IdsetGiven / CnsetSeen uploaded whole or in pieces, then cut short, bad tags,
+// stray calls and downloads. Op bytes index the target's table (begin = 0,
+// begin-any-size = 1, continue = 2, end = 3, valid = 4, stray = 5,
+// get_buffer = 6, transfer_state = 7).
+void state_upload_seeds(Seeds& seeds, Rng& rng) {
+  ics::IcsState st;
+  const ics::Guid store_guid = ics::Guid::from_seed(7);
+  (void)st.given.insert(store_guid, 1, 40);
+  (void)st.seen.insert(store_guid, 1, 60);
+  (void)st.seen.insert(ics::Guid::from_seed(99), 5, 9);
+  const Bytes given = ics::encode_idset(st.given);
+  const Bytes seen = ics::encode_idset(st.seen);
+  auto header = [](FdpScript& s, bool hierarchy, std::uint16_t flags) {
+    s.flag(false).flag(hierarchy).flag(false).u16(flags).flag(false).u8(0);
+  };
+  auto upload = [](FdpScript& s, std::uint8_t tag, const Bytes& v, std::size_t pieces) {
+    s.u8(0).u8(tag).u16(static_cast<std::uint16_t>(v.size()));
+    std::size_t step = (v.size() + pieces - 1) / pieces;
+    for (std::size_t pos = 0; pos < v.size(); pos += step) {
+      std::size_t n = std::min(step, v.size() - pos);
+      s.u8(2).u8(static_cast<std::uint8_t>(n)).bytes(Bytes(v.begin() + static_cast<std::ptrdiff_t>(pos),
+                                                           v.begin() + static_cast<std::ptrdiff_t>(pos + n)));
+      s.u8(static_cast<std::uint8_t>(n - 1));  // one split covering the chunk
+    }
+    s.u8(3);
+  };
+  const std::uint16_t contents = 0x0001 | 0x0008 | 0x0010 | 0x0020 | 0x8000;
+  for (std::size_t pieces : {1, 3}) {
+    FdpScript s;
+    header(s, false, contents);
+    upload(s, 0, given, pieces);
+    upload(s, 2, seen, pieces);
+    s.u8(6).u8(200).u8(7).u8(1);
+    seeds.write("state_upload", "given-seen-" + std::to_string(pieces), s.out());
+  }
+  {
+    FdpScript s;  // hierarchy: FAI CNSET refused, then the good ones
+    header(s, true, 0x0001);
+    upload(s, 3, seen, 1);
+    upload(s, 1, given, 2);
+    s.u8(5).u8(0).u8(3).u8(6).u8(3);
+    seeds.write("state_upload", "hierarchy-fai-refused", s.out());
+  }
+  {
+    FdpScript s;  // cut short, end (FormatError), then a stray get_buffer mid-upload
+    header(s, false, contents);
+    s.u8(0).u8(0).u16(static_cast<std::uint16_t>(given.size()));
+    s.u8(2).u8(static_cast<std::uint8_t>(given.size() - 3))
+        .bytes(Bytes(given.begin(), given.end() - 3)).u8(static_cast<std::uint8_t>(given.size() - 4));
+    s.u8(6).u8(9).u8(3).u8(4).u8(2).u8(1).u8(1).u8(5).u8(3);
+    seeds.write("state_upload", "truncated-then-valid", s.out());
+  }
+  for (int i = 0; i < 4; ++i) {  // random scripts
+    Bytes b(64 + rng() % 64);
+    for (auto& x : b) x = static_cast<std::uint8_t>(rng());
+    seeds.write("state_upload", "random-" + std::to_string(i), b);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -585,6 +673,7 @@ int main(int argc, char** argv) {
   ops_seeds(seeds, rng);
   fxstream_seeds(seeds, rng);
   pcl_seeds(seeds, rng);
+  state_upload_seeds(seeds, rng);
   std::fprintf(stderr, "gen_corpus: %d seeds into %s\n", seeds.count(), argv[1]);
   return seeds.exit_code();
 }
