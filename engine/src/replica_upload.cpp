@@ -45,8 +45,8 @@ std::vector<PropValue> import_values(const Gid& key, const LocalMessage& m) {
 
 // Outcomes that are results, not failures: the next sync brings the server's version.
 bool expected_refusal(const Error& e) {
-  return e.code == ErrorCode::SyncIgnore || e.code == ErrorCode::SyncObjectDeleted ||
-         e.code == ErrorCode::SyncConflict;
+  return e.code() == ErrorCode::SyncIgnore || e.code() == ErrorCode::SyncObjectDeleted ||
+         e.code() == ErrorCode::SyncConflict;
 }
 
 Result<IcsState> read_transfer_state(Session& session, std::uint32_t handle, std::size_t chunk) {
@@ -164,7 +164,7 @@ Status Replica::import_change(Session& session, std::uint32_t handle, const Gid&
   Result<ImportResult> r = import_message_change(session, handle, flags, import_values(key, it->second));
   if (!r.ok()) {
     if (!expected_refusal(r.error())) return r.error();
-    ++(r.error().code == ErrorCode::SyncConflict ? upload_counters_.conflicts : upload_counters_.ignored);
+    ++(r.error().code() == ErrorCode::SyncConflict ? upload_counters_.conflicts : upload_counters_.ignored);
     return ok_status();
   }
   ++upload_counters_.uploaded;

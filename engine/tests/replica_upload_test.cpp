@@ -45,16 +45,16 @@ struct World {
   void upload(Replica& r) const {
     const MemoryBaseline baseline(*session);
     Status s = r.upload(*session);
-    ASSERT_TRUE(s.ok()) << s.error().message;
+    ASSERT_TRUE(s.ok()) << s.error().to_string();
     Status m = baseline.check(*session);
-    ASSERT_TRUE(m.ok()) << m.error().message;
+    ASSERT_TRUE(m.ok()) << m.error().to_string();
     EXPECT_TRUE(r.pending().empty());
   }
   void sync(Replica& r) const {
     Status s = r.sync(*session);
-    ASSERT_TRUE(s.ok()) << s.error().message;
+    ASSERT_TRUE(s.ok()) << s.error().to_string();
     Status c = converged(r);
-    ASSERT_TRUE(c.ok()) << c.error().message;
+    ASSERT_TRUE(c.ok()) << c.error().to_string();
   }
   std::shared_ptr<Store> store;
   testkit::Workload wl;
@@ -164,9 +164,9 @@ TEST(ReplicaUpload, CreateReadAndDeleteRoundTrips) {
   ASSERT_TRUE(a.local_delete(n, true).ok());
   ASSERT_TRUE(a.local_delete(f, false).ok());
   ASSERT_TRUE(a.local_delete(other, false).ok());
-  EXPECT_EQ(a.local_delete(n, true).error().code, ErrorCode::NotFound);
-  EXPECT_EQ(a.local_set_read(n, true).error().code, ErrorCode::NotFound);
-  EXPECT_EQ(a.local_modify(n, {}).error().code, ErrorCode::NotFound);
+  EXPECT_EQ(a.local_delete(n, true).error().code(), ErrorCode::NotFound);
+  EXPECT_EQ(a.local_set_read(n, true).error().code(), ErrorCode::NotFound);
+  EXPECT_EQ(a.local_modify(n, {}).error().code(), ErrorCode::NotFound);
   w.upload(a);
   EXPECT_EQ(a.last_upload().uploaded, 3u);
   EXPECT_FALSE(a.state().given.contains(n.guid, n.globcnt));
@@ -200,7 +200,7 @@ TEST(ReplicaUpload, HierarchyReplicaCannotUpload) {
   o.config.type = sync_type::kHierarchy;
   Replica h(w.wl.folder(), o);
   const MemoryBaseline baseline(*w.session);
-  EXPECT_EQ(h.upload(*w.session).error().code, ErrorCode::NotSupported);
+  EXPECT_EQ(h.upload(*w.session).error().code(), ErrorCode::NotSupported);
   EXPECT_TRUE(baseline.check(*w.session).ok());
 }
 
