@@ -212,7 +212,9 @@ void random_local_changes(Replica& r, std::mt19937_64& rng, testkit::Workload& w
   const std::size_t n = rng() % 4;
   for (std::size_t i = 0; i < n; ++i) {
     if (r.messages().empty() || rng() % 5 == 0) {
-      r.local_create(wl.random_props(), rng() % 4 == 0);
+      PropertyBag props = wl.random_props();
+      props.erase(tags::kMessageFlags);  // read state travels by its own import
+      r.local_create(props, rng() % 4 == 0);
       continue;
     }
     auto it = r.messages().begin();
