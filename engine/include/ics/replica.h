@@ -28,6 +28,24 @@
 // and their setters let a later upload step (local changes through the
 // collector) read and edit them.
 //
+// Upload side (replica_upload.cpp, [MS-OXCFXICS] 3.3.4.3.3): local_modify /
+// local_create / local_delete / local_set_read change the local copy at once
+// and remember the change until upload() sends it through an upload collector
+// (contents only). A local version gets a new change key in the replica's own
+// namespace (ReplicaOptions::client_guid, its own counter), PCL = old PCL +
+// that key, and LastModificationTime from a deterministic clock (one tick past
+// the newest time the replica has seen). A created message's source key is a
+// GID in client_guid's namespace (a foreign-GUID source key: no
+// GetLocalReplicaIds round trip is needed, the store maps the GUID). Replicas
+// that share a folder must have distinct client_guids.
+// upload(): open_collector -> upload the state (like sync()) -> import each
+// pending change in order -> get_transfer_state -> merge it into the state
+// (MetaTagIdsetGiven is united with the replica's own, per the 3.3.5.13 quirk,
+// less the ids deleted) -> release the collector on every path. SyncIgnore,
+// SyncObjectDeleted and conflicts are counted, not failures; the next sync
+// brings the server's version. On another error the changes not yet imported
+// stay pending.
+//
 // Ownership: a Replica owns its maps; it keeps no reference to any session
 // between calls. Thread-compatible.
 #pragma once
@@ -36,6 +54,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <vector>
 
 #include "ics/errors.h"
 #include "ics/ids.h"
@@ -53,6 +72,26 @@ struct ReplicaOptions {
   std::size_t buffer_size = 4096;  // get_buffer size; any n >= 1
   std::size_t state_chunk = 0;     // upload_state_continue piece; 0 = whole
   std::size_t max_buffers = std::size_t{1} << 26;  // a runaway stream guard
+  Guid client_guid{};  // the namespace of local change keys and created ids
+};
+
+// A local change waiting for upload().
+struct PendingChange {
+  enum class Kind : std::uint8_t { Change, Delete, Read };
+  Kind kind = Kind::Change;
+  Gid key;
+  bool hard = false;  // Delete: a hard delete
+  bool read = false;  // Read: the new read state
+  bool operator==(const PendingChange&) const = default;
+};
+
+// What the last upload() did (reset at its start).
+struct UploadCounters {
+  std::size_t uploaded = 0;   // imports the server applied (incl. conflicts)
+  std::size_t ignored = 0;    // SyncIgnore / SyncObjectDeleted / skipped / unchanged
+  std::size_t conflicts = 0;  // resolved conflicts (ClientWon / ServerWon)
+  std::size_t client_won = 0;
+  std::size_t state_bytes_uploaded = 0;
 };
 
 struct LocalMessage {
@@ -117,6 +156,21 @@ class Replica {
   void set_state(IcsState state) { state_ = std::move(state); }
   const SyncCounters& last_sync() const { return counters_; }
 
+  // ---- upload side ----
+  // Sets and removes properties of a local message. NotFound for an unknown one.
+  Status local_modify(const Gid& message, const std::vector<PropValue>& set,
+                      const std::vector<PropTag>& remove = {});
+  // A new local message; returns its source key.
+  Gid local_create(PropertyBag props, bool associated);
+  // NotFound for an unknown message.
+  Status local_delete(const Gid& message, bool hard);
+  Status local_set_read(const Gid& message, bool read);
+  // Sends every pending change (see the header comment). NotSupported for a
+  // hierarchy replica; errors of the collector and state ROPs otherwise.
+  Status upload(Session& session);
+  const std::vector<PendingChange>& pending() const { return pending_; }
+  const UploadCounters& last_upload() const { return upload_counters_; }
+
  private:
   Status upload_state(Session& session, std::uint32_t handle);
   Status upload_property(Session& session, std::uint32_t handle, StateProperty p);
@@ -128,6 +182,15 @@ class Replica {
   void set_read(const GuidIdSet& ids, bool read);
   void remove_folders(const GuidIdSet& ids);
   void count(const SyncDownload& d);
+  Xid next_change_key();
+  std::uint64_t next_time(std::uint64_t at_least);
+  void stamp(LocalMessage& m);
+  Status upload_all(Session& session, std::uint32_t handle);
+  Status import_one(Session& session, std::uint32_t handle, const PendingChange& c);
+  Status import_change(Session& session, std::uint32_t handle, const Gid& key);
+  Status import_delete(Session& session, std::uint32_t handle, const PendingChange& c);
+  Status import_read(Session& session, std::uint32_t handle, const PendingChange& c);
+  Status merge_transfer_state(Session& session, std::uint32_t handle);
 
   Fid folder_;
   ReplicaOptions options_;
@@ -135,6 +198,11 @@ class Replica {
   FolderMap folders_;
   IcsState state_;
   SyncCounters counters_;
+  std::vector<PendingChange> pending_;
+  UploadCounters upload_counters_;
+  GuidIdSet deleted_now_;  // ids deleted during the running upload
+  Globcnt local_counter_ = 0;
+  std::uint64_t clock_ = 0;
 };
 
 }  // namespace ics

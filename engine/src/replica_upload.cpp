@@ -1,0 +1,213 @@
+// The upload side of Replica: local changes and upload() (see replica.h).
+#include <algorithm>
+
+#include "ics/collector.h"
+#include "ics/context.h"
+#include "ics/fxstream.h"
+#include "ics/replica.h"
+
+namespace ics {
+namespace {
+
+class CollectorGuard {
+ public:
+  CollectorGuard(Session& session, std::uint32_t handle) : session_(session), handle_(handle) {}
+  ~CollectorGuard() { (void)session_.release(handle_); }
+  CollectorGuard(const CollectorGuard&) = delete;
+  CollectorGuard& operator=(const CollectorGuard&) = delete;
+
+ private:
+  Session& session_;
+  std::uint32_t handle_;
+};
+
+constexpr StateProperty kUploadOrder[] = {StateProperty::IdsetGiven, StateProperty::CnsetSeen,
+                                          StateProperty::CnsetSeenFAI, StateProperty::CnsetRead};
+
+void write_read_flag(LocalMessage& m, bool read) {
+  std::uint64_t flags = 0;
+  const PropValue* v = m.props.get(tags::kMessageFlags);
+  if (v != nullptr && v->as_integer() != nullptr) flags = *v->as_integer();
+  flags = read ? (flags | kMessageFlagRead) : (flags & ~std::uint64_t{kMessageFlagRead});
+  m.props.set(PropValue::integer(tags::kMessageFlags, flags));
+  m.read = read;
+}
+
+// The four ICS header values of an import, then the message's properties.
+std::vector<PropValue> import_values(const Gid& key, const LocalMessage& m) {
+  std::vector<PropValue> v = {PropValue::binary(tags::kSourceKey, serialize_gid(key)),
+                              PropValue::integer(tags::kLastModificationTime, m.last_modified),
+                              PropValue::binary(tags::kChangeKey, serialize_xid(m.change_key)),
+                              PropValue::binary(tags::kPredecessorChangeList, m.pcl.serialize())};
+  v.insert(v.end(), m.props.values().begin(), m.props.values().end());
+  return v;
+}
+
+// Outcomes that are results, not failures: the next sync brings the server's version.
+bool expected_refusal(const Error& e) {
+  return e.code() == ErrorCode::SyncIgnore || e.code() == ErrorCode::SyncObjectDeleted ||
+         e.code() == ErrorCode::SyncConflict;
+}
+
+Result<IcsState> read_transfer_state(Session& session, std::uint32_t handle, std::size_t chunk) {
+  ICS_TRY_ASSIGN(std::uint32_t ts, get_transfer_state(session, handle));
+  CollectorGuard guard(session, ts);
+  Bytes stream;
+  for (;;) {
+    ICS_TRY_ASSIGN(BufferResult r, get_buffer(session, ts, chunk));
+    stream.insert(stream.end(), r.buffer.begin(), r.buffer.end());
+    if (r.status == TransferStatus::Done) break;
+    if (r.status != TransferStatus::Partial) {
+      return Error(ErrorCode::GeneralFailure, "get_buffer returned neither Partial nor Done");
+    }
+  }
+  ICS_TRY_ASSIGN(std::vector<FxEvent> events, parse_fx(stream));
+  return read_state(events);
+}
+
+}  // namespace
+
+Xid Replica::next_change_key() { return Xid::from_globcnt(options_.client_guid, ++local_counter_); }
+
+std::uint64_t Replica::next_time(std::uint64_t at_least) {
+  clock_ = std::max(clock_, at_least) + 1;
+  return clock_;
+}
+
+void Replica::stamp(LocalMessage& m) {
+  m.change_key = next_change_key();
+  m.pcl.add(m.change_key);
+  m.last_modified = next_time(m.last_modified);
+}
+
+Status Replica::local_modify(const Gid& message, const std::vector<PropValue>& set,
+                             const std::vector<PropTag>& remove) {
+  auto it = messages_.find(message);
+  if (it == messages_.end()) return Error(ErrorCode::NotFound, "no such local message");
+  for (const PropValue& v : set) it->second.props.set(v);
+  for (PropTag t : remove) it->second.props.erase(t);
+  it->second.read = [&] {
+    const PropValue* v = it->second.props.get(tags::kMessageFlags);
+    return v != nullptr && v->as_integer() != nullptr && (*v->as_integer() & kMessageFlagRead) != 0;
+  }();
+  stamp(it->second);
+  pending_.push_back({PendingChange::Kind::Change, message});
+  return ok_status();
+}
+
+Gid Replica::local_create(PropertyBag props, bool associated) {
+  const Gid key{options_.client_guid, ++local_counter_};
+  LocalMessage& m = messages_[key];
+  m.props = std::move(props);
+  m.associated = associated;
+  const PropValue* v = m.props.get(tags::kMessageFlags);
+  m.read = v != nullptr && v->as_integer() != nullptr && (*v->as_integer() & kMessageFlagRead) != 0;
+  stamp(m);
+  pending_.push_back({PendingChange::Kind::Change, key});
+  return key;
+}
+
+Status Replica::local_delete(const Gid& message, bool hard) {
+  if (messages_.erase(message) == 0) return Error(ErrorCode::NotFound, "no such local message");
+  pending_.push_back({PendingChange::Kind::Delete, message, hard});
+  return ok_status();
+}
+
+Status Replica::local_set_read(const Gid& message, bool read) {
+  auto it = messages_.find(message);
+  if (it == messages_.end()) return Error(ErrorCode::NotFound, "no such local message");
+  write_read_flag(it->second, read);
+  pending_.push_back({PendingChange::Kind::Read, message, false, read});
+  return ok_status();
+}
+
+Status Replica::upload(Session& session) {
+  upload_counters_ = UploadCounters{};
+  deleted_now_ = GuidIdSet{};
+  if (options_.config.hierarchy()) return Error(ErrorCode::NotSupported, "upload of a hierarchy replica");
+  ICS_TRY_ASSIGN(std::uint32_t handle, open_collector(session, folder_, true));
+  CollectorGuard guard(session, handle);
+  return upload_all(session, handle);
+}
+
+Status Replica::upload_all(Session& session, std::uint32_t handle) {
+  const std::size_t before = counters_.state_bytes_uploaded;
+  for (StateProperty p : kUploadOrder) ICS_TRY(upload_property(session, handle, p));
+  upload_counters_.state_bytes_uploaded = counters_.state_bytes_uploaded - before;
+  std::size_t done = 0;
+  Status status = ok_status();
+  for (; done < pending_.size(); ++done) {
+    status = import_one(session, handle, pending_[done]);
+    if (!status.ok()) break;
+  }
+  pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(done));
+  ICS_TRY(status);
+  return merge_transfer_state(session, handle);
+}
+
+Status Replica::import_one(Session& session, std::uint32_t handle, const PendingChange& c) {
+  switch (c.kind) {
+    case PendingChange::Kind::Change: return import_change(session, handle, c.key);
+    case PendingChange::Kind::Delete: return import_delete(session, handle, c);
+    case PendingChange::Kind::Read: return import_read(session, handle, c);
+  }
+  return Error(ErrorCode::InvalidParameter, "unknown pending change");
+}
+
+Status Replica::import_change(Session& session, std::uint32_t handle, const Gid& key) {
+  auto it = messages_.find(key);
+  if (it == messages_.end()) {  // deleted locally afterwards: the delete follows
+    ++upload_counters_.ignored;
+    return ok_status();
+  }
+  const std::uint8_t flags = it->second.associated ? import_flag::kAssociated : 0;
+  Result<ImportResult> r = import_message_change(session, handle, flags, import_values(key, it->second));
+  if (!r.ok()) {
+    if (!expected_refusal(r.error())) return r.error();
+    ++(r.error().code() == ErrorCode::SyncConflict ? upload_counters_.conflicts : upload_counters_.ignored);
+    return ok_status();
+  }
+  ++upload_counters_.uploaded;
+  if (r->outcome == ImportOutcome::ClientWon || r->outcome == ImportOutcome::ServerWon) {
+    ++upload_counters_.conflicts;
+    if (r->outcome == ImportOutcome::ClientWon) ++upload_counters_.client_won;
+  }
+  return ok_status();
+}
+
+Status Replica::import_delete(Session& session, std::uint32_t handle, const PendingChange& c) {
+  const std::uint8_t flags = c.hard ? import_delete_flag::kHardDelete : 0;
+  ICS_TRY_ASSIGN(DeleteResult r, import_deletes(session, handle, flags, {serialize_gid(c.key)}));
+  upload_counters_.uploaded += r.deleted;
+  upload_counters_.ignored += r.skipped;
+  return deleted_now_.insert(c.key.guid, c.key.globcnt);
+}
+
+Status Replica::import_read(Session& session, std::uint32_t handle, const PendingChange& c) {
+  if (messages_.count(c.key) == 0) {  // deleted locally afterwards
+    ++upload_counters_.ignored;
+    return ok_status();
+  }
+  ICS_TRY_ASSIGN(ReadStateResult r,
+                 import_read_state_changes(session, handle, {{serialize_gid(c.key), c.read}}));
+  upload_counters_.uploaded += r.changed;
+  upload_counters_.ignored += r.unchanged + r.ignored + r.skipped;
+  return ok_status();
+}
+
+Status Replica::merge_transfer_state(Session& session, std::uint32_t handle) {
+  ICS_TRY_ASSIGN(IcsState t, read_transfer_state(session, handle, options_.buffer_size));
+  IcsState merged;
+  // 3.3.5.13: IdsetGiven may be left out of the final state; merge ours back in.
+  merged.given = unite(state_.given, t.given);
+  for (const auto& [guid, globset] : deleted_now_.replicas()) {
+    for (const GlobRange& r : globset.ranges()) ICS_TRY(merged.given.remove(guid, r.low, r.high));
+  }
+  merged.seen = unite(state_.seen, t.seen);
+  merged.seen_fai = unite(state_.seen_fai, t.seen_fai);
+  merged.read = unite(state_.read, t.read);
+  state_ = std::move(merged);
+  return ok_status();
+}
+
+}  // namespace ics
