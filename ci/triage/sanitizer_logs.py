@@ -272,7 +272,7 @@ def _ubsan_stack(lines: List[str]) -> List[Frame]:
 def _from_ubsan(m: re.Match, lines: List[str], ctx: _Context) -> List[Occurrence]:
     summary = _first(_UBSAN_SUMMARY, lines[:60])
     check = ubsan_check(m.group(4), summary.group(1) if summary else None)
-    occ = _base(f"UBSan: {check}", _ubsan_stack(lines), [], ctx)
+    occ = _base(f"UBSan: {check}", _ubsan_stack(lines), lines, ctx)
     occ.details["message"] = m.group(4)
     if m.group(1):
         occ.location = (m.group(1), int(m.group(2)), int(m.group(3)))

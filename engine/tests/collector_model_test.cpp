@@ -297,7 +297,7 @@ class ModelRun {
     p.associated = pick(5) == 0;
     p.v.ck = client_xid();
     add(p.v.pcl, p.v.ck);
-    p.v.lmt = 1 + pick(1000);
+    p.v.lmt = 10 + pick(1000);  // never 0: the store reads 0 as "now"
     if (!reserved_.empty() && pick(3) == 0) {
       const std::size_t i = pick(reserved_.size());
       p.key = Gid{kStoreGuid, reserved_[i]};
@@ -597,6 +597,302 @@ TEST(CollectorModel, RandomImportsMatchTheModel) {
     EXPECT_GT(total[k], 0) << k;
   }
   EXPECT_GT(conflicts, 20u);
+}
+
+
+// ---- hierarchy: random folder imports against a model tree ----
+
+struct MFolder {
+  Gid parent;  // the key of its parent
+  bool exists = true;
+  Version cur;
+  std::vector<Version> history;
+};
+
+class HierarchyRun {
+ public:
+  explicit HierarchyRun(std::uint64_t seed) : rng_(seed) {
+    store_ = std::make_shared<Store>(StoreOptions{kStoreGuid, 1});
+    top_ = store_->create_folder(store_->root(), "T").value();
+    top_key_ = store_->to_gid(top_).value();
+    outside_ = store_->to_gid(store_->create_folder(store_->root(), "outside").value()).value();
+    session_ = std::move(Session::open(store_)).value();
+    h_ = open_collector(*session_, top_, false).value();
+    for (int i = 0; i < 5; ++i) server_create();
+  }
+
+  void step() {
+    const int op = static_cast<int>(pick(100));
+    if (op < 12) return server_create();
+    if (op < 22) return server_rename();
+    if (op < 26) return server_delete();
+    if (op < 94) return client_import();
+    client_delete();
+  }
+
+  void check() {
+    for (const auto& [key, f] : folders_) {
+      auto fid = store_->find_folder(key);
+      ASSERT_EQ(fid.has_value(), f.exists);
+      if (!f.exists) continue;
+      FolderSnapshot s = store_->get_folder(*fid).value();
+      EXPECT_EQ(store_->to_gid(s.parent).value(), f.parent);
+      EXPECT_EQ(s.change_key, f.cur.ck);
+      EXPECT_EQ(mpcl(s.pcl), f.cur.pcl);
+      EXPECT_EQ(s.last_modified, f.cur.lmt);
+      EXPECT_EQ(s.props, f.cur.props);
+    }
+    EXPECT_EQ(store_->conflict_count(), conflicts_);
+  }
+  void finish() {
+    auto st = transfer_state_of(*session_, h_);
+    ASSERT_TRUE(st.ok());
+    EXPECT_EQ(st->given, state_.given);
+    EXPECT_EQ(st->seen, state_.seen);
+    EXPECT_TRUE(store_->check_invariants().ok());
+  }
+  const std::map<std::string, int>& outcomes() const { return outcomes_; }
+
+ private:
+  std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_); }
+  PropertyBag named(const std::string& name) {
+    PropertyBag b;
+    b.set(PropValue::unicode(tags::kDisplayName, name));
+    return b;
+  }
+  Version server_version(Globcnt cn, MPcl pcl, PropertyBag props) {
+    Version v{Xid::from_globcnt(kStoreGuid, cn), std::move(pcl), filetime_for_cn(cn), std::move(props)};
+    add(v.pcl, v.ck);
+    return v;
+  }
+  void set_version(MFolder& f, Version v) {
+    f.cur = std::move(v);
+    f.history.push_back(f.cur);
+  }
+  // A random folder key: live ones mostly, sometimes deleted ones.
+  const Gid* random_key(bool live_only) {
+    std::vector<const Gid*> c;
+    for (const auto& [k, f] : folders_) {
+      if (f.exists || !live_only) c.push_back(&k);
+    }
+    return c.empty() ? nullptr : c[pick(c.size())];
+  }
+  // Whether key is `of` or below it.
+  bool below(Gid key, const Gid& of) {
+    for (std::size_t guard = 0; guard <= folders_.size(); ++guard) {
+      if (key == of) return true;
+      auto it = folders_.find(key);
+      if (it == folders_.end()) return false;
+      key = it->second.parent;
+    }
+    return false;
+  }
+  Fid fid_of(const Gid& key) { return key == top_key_ ? top_ : store_->find_folder(key).value(); }
+  std::vector<Gid> subtree(const Gid& key) {
+    std::vector<Gid> out;
+    for (const auto& [k, f] : folders_) {
+      if (f.exists && below(k, key)) out.push_back(k);
+    }
+    return out;
+  }
+  void count(std::string_view what) { ++outcomes_[std::string(what)]; }
+
+  void server_create() {
+    const Gid* p = pick(3) ? random_key(true) : nullptr;
+    const Gid parent = p ? *p : top_key_;
+    const Globcnt before = store_->current_cn();
+    const std::string name = "s" + std::to_string(++names_);
+    Fid fid = store_->create_folder(fid_of(parent), name).value();
+    MFolder f;
+    f.parent = parent;
+    set_version(f, server_version(before + 2, {}, named(name)));
+    folders_[store_->to_gid(fid).value()] = f;
+  }
+  void server_rename() {
+    const Gid* k = random_key(true);
+    if (k == nullptr) return;
+    MFolder& f = folders_[*k];
+    const Globcnt before = store_->current_cn();
+    const std::string name = "r" + std::to_string(++names_);
+    PropChanges c;
+    c.set = named(name);
+    ASSERT_TRUE(store_->modify_folder(fid_of(*k), c).ok());
+    set_version(f, server_version(before + 1, f.cur.pcl, named(name)));
+  }
+  void server_delete() {
+    const Gid* k = random_key(true);
+    if (k == nullptr || pick(3)) return;
+    const Gid key = *k;
+    ASSERT_TRUE(store_->delete_folder(fid_of(key)).ok());
+    for (const Gid& g : subtree(key)) folders_[g].exists = false;
+  }
+
+  struct Plan {
+    std::optional<Gid> parent;  // nullopt: the top
+    Gid key;
+    Version v;
+    std::string name;
+    MFolder* target = nullptr;
+  };
+  Plan plan() {
+    Plan p;
+    const std::size_t where = pick(10);
+    if (where < 5) {
+      const Gid* k = random_key(true);
+      if (k) p.parent = *k;
+    } else if (where == 5) {
+      const Gid* k = random_key(false);
+      if (k) p.parent = *k;
+    } else if (where == 6) {
+      p.parent = Gid{kClients[1], 777777};  // unknown
+    } else if (where == 7) {
+      p.parent = outside_;
+    }
+    p.name = "c" + std::to_string(++names_);
+    p.v.props = named(p.name);
+    const std::size_t which = pick(10);
+    const Gid* k = which < 7 ? random_key(true) : which < 8 ? random_key(false) : nullptr;
+    if (k == nullptr) {
+      p.key = Gid{kClients[pick(2)], ++new_keys_};
+      p.v.ck = Xid::from_globcnt(p.key.guid, ++counter_);
+      add(p.v.pcl, p.v.ck);
+      p.v.lmt = 10 + pick(100);  // never 0: the store reads 0 as "now"
+      return p;
+    }
+    p.key = *k;
+    p.target = &folders_[*k];
+    const Version& base = pick(2) ? p.target->cur : p.target->history[pick(p.target->history.size())];
+    if (pick(5) == 0) {  // replay
+      p.v.ck = base.ck;
+      p.v.pcl = base.pcl;
+      p.v.lmt = base.lmt;
+      return p;
+    }
+    p.v.ck = Xid::from_globcnt(kClients[pick(2)], ++counter_);
+    p.v.pcl = base.pcl;
+    add(p.v.pcl, p.v.ck);
+    const std::uint64_t t = p.target->cur.lmt;
+    p.v.lmt = std::array<std::uint64_t, 3>{t - 1, t, t + 1}[pick(3)];
+    return p;
+  }
+
+  // The model's verdict, in the collector's order of checks.
+  ErrorCode verdict(const Plan& p, Order& o) {
+    const Gid parent = p.parent.value_or(top_key_);
+    auto pit = folders_.find(parent);
+    const bool parent_ok = parent == top_key_ || (pit != folders_.end() && pit->second.exists);
+    if (!parent_ok) return ErrorCode::SyncNoParent;
+    if (p.target == nullptr) return ErrorCode::Success;
+    if (!p.target->exists) return ErrorCode::SyncObjectDeleted;
+    o = order(p.target->cur.pcl, p.v.pcl);
+    if (o == Order::Equal || o == Order::Older) return ErrorCode::SyncIgnore;
+    const bool client_parent = o == Order::Newer || client_later(p.target->cur, p.v);
+    if (client_parent && parent != p.target->parent && below(parent, p.key)) return ErrorCode::SyncIncest;
+    return ErrorCode::Success;
+  }
+
+  void client_import() {
+    Plan p = plan();
+    const Globcnt before = store_->current_cn();
+    auto r = import_hierarchy_change(*session_, h_,
+                                     folder_values(p.parent, p.key, p.v.lmt, p.v.ck, to_pcl(p.v.pcl), p.name),
+                                     {});
+    Order o = Order::Newer;
+    const ErrorCode want = verdict(p, o);
+    ASSERT_EQ(r.code(), want) << (r.ok() ? std::string("ok") : r.error().to_string());
+    if (want != ErrorCode::Success) {
+      EXPECT_EQ(store_->current_cn(), before);
+      return count(name(want));
+    }
+    EXPECT_EQ(r->cn, before + 1);
+    const Gid parent = p.parent.value_or(top_key_);
+    ASSERT_TRUE(state_.given.insert(p.key.guid, p.key.globcnt).ok());
+    if (p.target == nullptr || o == Order::Newer) {
+      MFolder& f = folders_[p.key];
+      f.parent = parent;
+      f.exists = true;
+      set_version(f, p.v);
+      EXPECT_TRUE(r->seen);
+      ASSERT_TRUE(state_.seen.insert(kStoreGuid, r->cn).ok());
+      return count(name(r->outcome));
+    }
+    MFolder& f = *p.target;
+    const bool won = client_later(f.cur, p.v);
+    EXPECT_EQ(r->outcome, won ? ImportOutcome::ClientWon : ImportOutcome::ServerWon);
+    EXPECT_FALSE(r->seen);
+    const ConflictRecord rec = store_->conflicts().back();
+    EXPECT_EQ(rec.object, ConflictObject::Folder);
+    EXPECT_EQ(rec.client_won, won);
+    EXPECT_EQ(rec.server.change_key, f.cur.ck);
+    EXPECT_EQ(rec.client.change_key, p.v.ck);
+    EXPECT_EQ(rec.client.parent, fid_of(parent));
+    Version v = won ? p.v : f.cur;
+    v.pcl = merged(f.cur.pcl, p.v.pcl);
+    if (won) f.parent = parent;
+    set_version(f, v);
+    ++conflicts_;
+    count(name(r->outcome));
+  }
+
+  void client_delete() {
+    std::vector<Gid> keys;
+    for (std::size_t n = 1 + pick(2); n > 0; --n) {
+      const Gid* k = random_key(false);
+      keys.push_back(k && pick(5) ? *k : Gid{kClients[0], 555555});
+    }
+    std::vector<Bytes> wire;
+    for (const Gid& k : keys) wire.push_back(serialize_gid(k));
+    auto r = import_deletes(*session_, h_, import_delete_flag::kHierarchy, wire);
+    ASSERT_TRUE(r.ok()) << r.error().to_string();
+    DeleteResult want;
+    for (const Gid& k : keys) {
+      auto it = folders_.find(k);
+      if (it == folders_.end() || !it->second.exists) {
+        ++want.skipped;
+        continue;
+      }
+      ++want.deleted;
+      for (const Gid& g : subtree(k)) {
+        folders_[g].exists = false;
+        ASSERT_TRUE(state_.given.remove(g.guid, g.globcnt).ok());
+      }
+    }
+    EXPECT_EQ(r->deleted, want.deleted);
+    EXPECT_EQ(r->skipped, want.skipped);
+    count("delete");
+  }
+
+  std::mt19937_64 rng_;
+  std::shared_ptr<Store> store_;
+  Fid top_;
+  Gid top_key_, outside_;
+  std::unique_ptr<Session> session_;
+  std::uint32_t h_ = 0;
+  std::map<Gid, MFolder> folders_;  // the folders below the top
+  IcsState state_;
+  Globcnt counter_ = 0, new_keys_ = 0;
+  std::size_t names_ = 0, conflicts_ = 0;
+  std::map<std::string, int> outcomes_;
+};
+
+TEST(CollectorModel, RandomHierarchyImportsMatchTheModel) {
+  std::map<std::string, int> total;
+  for (std::uint64_t seed : {11u, 12u, 13u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    HierarchyRun run(seed);
+    for (int i = 0; i < 400; ++i) {
+      SCOPED_TRACE("step " + std::to_string(i));
+      run.step();
+      run.check();
+      if (::testing::Test::HasFatalFailure()) return;
+    }
+    run.finish();
+    for (const auto& [k, n] : run.outcomes()) total[k] += n;
+  }
+  for (const char* k : {"Created", "Updated", "ClientWon", "ServerWon", "SyncIgnore", "SyncNoParent",
+                        "SyncObjectDeleted", "SyncIncest", "delete"}) {
+    EXPECT_GT(total[k], 0) << k;
+  }
 }
 
 }  // namespace

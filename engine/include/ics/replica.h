@@ -1,0 +1,140 @@
+// Replica: a library client that keeps a local copy of one folder's messages
+// (contents) or of the folders below it (hierarchy), and its ICS state.
+//
+// sync() runs the whole download loop of design.md "One sync loop":
+//   sync_configure -> upload each state property (upload_state_begin /
+//   continue / end, cut into state_chunk pieces) -> get_buffer(buffer_size)
+//   until Done, each buffer fed to an FxParser as it arrives and its events to
+//   a SyncStreamParser -> apply the SyncDownload -> release the handle (also
+//   on every error path).
+// The download is applied atomically: a stream that fails to parse (any
+// error of FxParser / SyncStreamParser) or that names a REPLID the logon's
+// replica map does not know leaves the replica exactly as it was. REPLIDs of
+// the deletion and read-state IDSETs are turned into REPLGUIDs through the
+// store's replica map (Store::guid_of), standing in for the logon's mapping
+// ([MS-OXCFXICS] 3.1.5.4.2).
+//
+// Local view, keyed by source key (PidTagSourceKey):
+//   LocalMessage: the synced properties (no ICS header properties; including
+//     PidTagMessageFlags as received), change key, PCL, read flag (mfRead of
+//     PidTagMessageFlags, or the read-state changes), associated,
+//     LastModificationTime, and the MID / CN when the stream carried them.
+//     A partial change replaces the whole property set with the union of its
+//     groups (this engine's single group holds every property).
+//   LocalFolder: parent (none = a child of the sync folder), properties
+//     (PidTagDisplayName and the rest), change key, PCL, LastModificationTime,
+//     FID when sent. Deleting a folder deletes its local subtree.
+// The local store and state are plain values: messages()/folders()/state()
+// and their setters let a later upload step (local changes through the
+// collector) read and edit them.
+//
+// Ownership: a Replica owns its maps; it keeps no reference to any session
+// between calls. Thread-compatible.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+
+#include "ics/errors.h"
+#include "ics/ids.h"
+#include "ics/pcl.h"
+#include "ics/props.h"
+#include "ics/session.h"
+#include "ics/state.h"
+#include "ics/sync.h"
+#include "ics/syncstream.h"
+
+namespace ics {
+
+struct ReplicaOptions {
+  SyncConfig config;
+  std::size_t buffer_size = 4096;  // get_buffer size; any n >= 1
+  std::size_t state_chunk = 0;     // upload_state_continue piece; 0 = whole
+  std::size_t max_buffers = std::size_t{1} << 26;  // a runaway stream guard
+};
+
+struct LocalMessage {
+  PropertyBag props;
+  Xid change_key;
+  Pcl pcl;
+  bool read = false;
+  bool associated = false;
+  std::uint64_t last_modified = 0;
+  std::optional<Mid> mid;
+  std::optional<Cn> cn;
+  bool operator==(const LocalMessage&) const = default;
+};
+
+struct LocalFolder {
+  std::optional<Gid> parent;  // none: a child of the sync folder
+  PropertyBag props;
+  Xid change_key;
+  Pcl pcl;
+  std::uint64_t last_modified = 0;
+  std::optional<Fid> fid;
+  bool operator==(const LocalFolder&) const = default;
+};
+
+// What the last sync() transferred (reset at its start).
+struct SyncCounters {
+  std::size_t message_changes = 0;  // full + partial
+  std::size_t partial_changes = 0;
+  std::size_t folder_changes = 0;
+  std::uint64_t deletions = 0;  // IDs in IdsetDeleted + IdsetExpired
+  std::uint64_t no_longer_in_scope = 0;
+  std::uint64_t read_changes = 0;  // IDs in IdsetRead + IdsetUnread
+  std::size_t stream_bytes = 0;
+  std::size_t buffers = 0;  // get_buffer calls
+  std::size_t state_bytes_uploaded = 0;
+  DownloadStats server;  // the context's own figures
+};
+
+class Replica {
+ public:
+  using MessageMap = std::map<Gid, LocalMessage>;
+  using FolderMap = std::map<Gid, LocalFolder>;
+
+  Replica(Fid folder, ReplicaOptions options);
+
+  // One whole download. Errors: those of sync_configure, the state upload,
+  // get_buffer, the parsers (FormatError, TooBig), apply(); GeneralFailure
+  // for a stream that never reaches Done within max_buffers.
+  Status sync(Session& session);
+  // Applies a parsed download (all or nothing). FormatError for a stream of
+  // the other sync type or a REPLID the store does not map.
+  Status apply(const SyncDownload& download, const Store& store);
+
+  Fid folder() const { return folder_; }
+  const ReplicaOptions& options() const { return options_; }
+  ReplicaOptions& options() { return options_; }
+  const MessageMap& messages() const { return messages_; }
+  MessageMap& messages() { return messages_; }
+  const FolderMap& folders() const { return folders_; }
+  FolderMap& folders() { return folders_; }
+  const IcsState& state() const { return state_; }
+  void set_state(IcsState state) { state_ = std::move(state); }
+  const SyncCounters& last_sync() const { return counters_; }
+
+ private:
+  Status upload_state(Session& session, std::uint32_t handle);
+  Status upload_property(Session& session, std::uint32_t handle, StateProperty p);
+  Result<SyncDownload> download(Session& session, std::uint32_t handle);
+  Status run(Session& session, std::uint32_t handle);
+  void apply_message(const DownloadedMessage& m);
+  void apply_folder(const DownloadedFolder& f);
+  void remove_messages(const GuidIdSet& ids);
+  void set_read(const GuidIdSet& ids, bool read);
+  void remove_folders(const GuidIdSet& ids);
+  void count(const SyncDownload& d);
+
+  Fid folder_;
+  ReplicaOptions options_;
+  MessageMap messages_;
+  FolderMap folders_;
+  IcsState state_;
+  SyncCounters counters_;
+};
+
+}  // namespace ics

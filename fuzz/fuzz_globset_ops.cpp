@@ -1,0 +1,161 @@
+// Oracle: a script of Globset calls on two sets (insert / remove of values and
+// ranges, unite, intersect, difference, clear, encode-decode, from_ranges; values
+// from windows around 0x100, 2^32 and 2^48-1, and over 48 bits) keeps each set
+// equal to a std::set<uint64_t> model: size, min/max, range invariants and
+// probes after every step, every range at the end; a bad argument is rejected
+// with InvalidParameter and changes nothing.
+#include <fuzzer/FuzzedDataProvider.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory_resource>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "fuzz_check.h"
+#include "ics/globset.h"
+
+namespace {
+
+// std::set over a per-input pool: few heap calls under ASan, nothing kept between inputs.
+using Model = std::pmr::set<std::uint64_t>;
+constexpr int kMaxSteps = 128;
+// Four windows of 64 values: one byte is window (2 bits) + offset (6 bits).
+constexpr std::uint64_t kWindow[4] = {0xE0, (std::uint64_t{1} << 32) - 32,
+                                      ics::kGlobcntMax - 63, ics::kGlobcntMax + 1};
+
+struct Slot {
+  explicit Slot(std::pmr::memory_resource* pool) : model(pool) {}
+  ics::Globset set;
+  Model model;
+};
+
+struct Step {
+  FuzzedDataProvider& in;
+  Slot& t;        // the set the call is made on
+  const Slot& o;  // the other one, for set algebra
+  std::uint64_t probes[4] = {};
+  std::size_t probe_count = 0;
+
+  void probe(std::uint64_t low, std::uint64_t high) {
+    for (std::uint64_t p : {low - 1, low, high, high + 1}) probes[probe_count++] = p;
+  }
+};
+
+bool valid(std::uint64_t low, std::uint64_t high) { return low <= high && high <= ics::kGlobcntMax; }
+
+// A range inside one window (low > high and over 48 bits included).
+void pick_range(Step& s, std::uint64_t& low, std::uint64_t& high, bool single) {
+  auto a = s.in.ConsumeIntegral<std::uint8_t>();
+  auto b = single ? a : s.in.ConsumeIntegral<std::uint8_t>();
+  low = kWindow[a >> 6] + (a & 63);
+  high = kWindow[a >> 6] + (b & 63);
+  s.probe(low, high);
+}
+
+void mutate(Step& s, bool add, bool single) {
+  std::uint64_t low, high;
+  pick_range(s, low, high, single);
+  if (!valid(low, high)) {
+    ics::Globset before = s.t.set;
+    ics::Status st = add ? s.t.set.insert(low, high) : s.t.set.remove(low, high);
+    ICS_FUZZ_CHECK(st.code() == ics::ErrorCode::InvalidParameter && s.t.set == before);
+    return;
+  }
+  ICS_FUZZ_CHECK((add ? s.t.set.insert(low, high) : s.t.set.remove(low, high)).ok());
+  for (std::uint64_t v = low; v <= high; ++v) {
+    if (add) {
+      s.t.model.insert(v);
+    } else {
+      s.t.model.erase(v);
+    }
+  }
+}
+
+enum class Algebra { Unite, Intersect, Difference };
+
+void algebra(Step& s, Algebra which) {
+  Model out(s.t.model.get_allocator());
+  for (std::uint64_t v : s.t.model) {
+    bool in_other = s.o.model.count(v) != 0;
+    if (which == Algebra::Unite || (which == Algebra::Intersect) == in_other) out.insert(v);
+  }
+  if (which == Algebra::Unite) out.insert(s.o.model.begin(), s.o.model.end());
+  s.t.set = which == Algebra::Unite       ? ics::unite(s.t.set, s.o.set)
+            : which == Algebra::Intersect ? ics::intersect(s.t.set, s.o.set)
+                                          : ics::difference(s.t.set, s.o.set);
+  s.t.model = std::move(out);
+  if (!s.o.model.empty()) s.probe(*s.o.model.begin(), *s.o.model.rbegin());
+}
+
+using Op = void (*)(Step&);
+constexpr Op kOps[] = {
+    [](Step& s) { mutate(s, true, true); },
+    [](Step& s) { mutate(s, true, false); },
+    [](Step& s) { mutate(s, false, true); },
+    [](Step& s) { mutate(s, false, false); },
+    [](Step& s) { algebra(s, Algebra::Unite); },
+    [](Step& s) { algebra(s, Algebra::Intersect); },
+    [](Step& s) { algebra(s, Algebra::Difference); },
+    [](Step& s) {
+      s.t.set.clear();
+      s.t.model.clear();
+    },
+    [](Step& s) {  // encode-decode round trip
+      ics::Result<ics::Globset> back = ics::decode_globset(ics::ByteView(ics::encode_globset(s.t.set)));
+      ICS_FUZZ_CHECK(back.ok() && *back == s.t.set);
+      s.t.set = std::move(*back);
+    },
+    [](Step& s) {  // from_ranges on the ranges reversed, each given twice
+      std::vector<ics::GlobRange> rs(s.t.set.ranges().rbegin(), s.t.set.ranges().rend());
+      rs.insert(rs.end(), s.t.set.ranges().begin(), s.t.set.ranges().end());
+      ics::Result<ics::Globset> again = ics::Globset::from_ranges(std::move(rs));
+      ICS_FUZZ_CHECK(again.ok() && *again == s.t.set);
+    },
+};
+
+void check(const Slot& s, const Step& step) {
+  const auto& rs = s.set.ranges();
+  for (std::size_t i = 0; i < rs.size(); ++i) {
+    ICS_FUZZ_CHECK(rs[i].low <= rs[i].high && rs[i].high <= ics::kGlobcntMax);
+    ICS_FUZZ_CHECK(i == 0 || rs[i - 1].high + 1 < rs[i].low);  // sorted, disjoint, not touching
+  }
+  ICS_FUZZ_CHECK(s.set.size() == s.model.size() && s.set.empty() == s.model.empty());
+  ICS_FUZZ_CHECK(s.model.empty() || (*s.set.min() == *s.model.begin() && *s.set.max() == *s.model.rbegin()));
+  for (std::size_t i = 0; i < step.probe_count; ++i) {
+    ICS_FUZZ_CHECK(s.set.contains(step.probes[i]) == (s.model.count(step.probes[i]) != 0));
+  }
+}
+
+void check_all(const Slot& s) {
+  std::vector<ics::GlobRange> expect;
+  for (std::uint64_t v : s.model) {
+    if (!expect.empty() && expect.back().high + 1 == v) {
+      expect.back().high = v;
+    } else {
+      expect.push_back({v, v});
+    }
+  }
+  ICS_FUZZ_CHECK(s.set.ranges() == expect);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  FuzzedDataProvider in(data, size);
+  std::byte arena[64 << 10];
+  std::pmr::monotonic_buffer_resource upstream(arena, sizeof arena);
+  std::pmr::unsynchronized_pool_resource pool(&upstream);
+  Slot slots[2] = {Slot(&pool), Slot(&pool)};
+  for (int n = 0; n < kMaxSteps && in.remaining_bytes() > 0; ++n) {
+    auto op = in.ConsumeIntegral<std::uint8_t>();
+    Step s{in, slots[(op >> 4) & 1], slots[((op >> 4) & 1) ^ 1]};
+    kOps[(op & 15) % std::size(kOps)](s);
+    check(s.t, s);
+  }
+  check_all(slots[0]);
+  check_all(slots[1]);
+  return 0;
+}
