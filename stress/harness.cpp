@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #if defined(__has_feature)
@@ -251,6 +252,7 @@ void Run::begin_operate() {
     epoch_limit_.store(std::min(options_.loops, epoch_step(options_)), std::memory_order_release);
   }
   epoch_start_ = Clock::now();
+  epoch_cpu_start_ = cpu_seconds();
   operate_start_ = epoch_start_;
   operating_.store(true, std::memory_order_release);
 }
@@ -258,6 +260,7 @@ void Run::begin_operate() {
 void Run::quiescent_point(FiberCtx& leader) {
   quiescent_start_ = Clock::now();
   loop_seconds_ += seconds_between(epoch_start_, quiescent_start_);
+  loop_cpu_seconds_ += cpu_seconds() - epoch_cpu_start_;
   ++epochs_;
   scenario_.quiescent(leader);
   const std::uint64_t done = loops_done();
@@ -298,6 +301,21 @@ void Run::next_epoch() {
   }
   quiesce_.store(false, std::memory_order_release);
   epoch_start_ = now;
+  epoch_cpu_start_ = cpu_seconds();
+}
+
+void Run::count(std::string_view key, std::uint64_t n) {
+  std::lock_guard lock(counters_mu_);
+  auto it = counters_.find(key);
+  if (it == counters_.end()) it = counters_.emplace(std::string(key), 0).first;
+  it->second += n;
+}
+
+Json Run::counters_json() const {
+  std::lock_guard lock(counters_mu_);
+  Json out = Json::object();
+  for (const auto& [key, n] : counters_) out[key] = n;
+  return out;
 }
 
 GrowthReport Run::settled_report(std::size_t max_points) const {
@@ -446,6 +464,13 @@ std::size_t rss_bytes() {
   std::size_t size = 0, resident = 0;
   if (!(in >> size >> resident)) return 0;
   return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+double cpu_seconds() {
+  rusage u{};
+  if (getrusage(RUSAGE_SELF, &u) != 0) return 0;
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+  return secs(u.ru_utime) + secs(u.ru_stime);
 }
 
 std::size_t peak_rss_bytes() {

@@ -143,6 +143,15 @@ class Run {
   std::atomic<std::size_t>& live_fibers() { return live_fibers_; }
   bool operating() const { return operating_.load(std::memory_order_acquire); }
 
+  // Named event counts (import outcomes, ...) for the JSON; thread-safe.
+  void count(std::string_view key, std::uint64_t n = 1);
+  Json counters_json() const;
+  // Memory a fiber's worker keeps as its own data (a replica's messages), added once per fiber
+  // at the last quiescent point.
+  void add_worker_bytes(std::size_t bytes) { worker_bytes_.fetch_add(bytes, std::memory_order_relaxed); }
+  std::size_t worker_bytes() const { return worker_bytes_.load(std::memory_order_relaxed); }
+  std::atomic<std::size_t>& stack_high_water() { return stack_high_water_; }
+
   GrowthReport settled_report(std::size_t max_points = 200) const;
   GrowthReport raw_report(std::size_t max_points = 200) const;
   double current_slope() const;
@@ -154,6 +163,7 @@ class Run {
   std::size_t live_bytes_end() const { return live_bytes_end_; }
   std::size_t rss_at_end() const { return rss_at_end_; }
   double loop_seconds() const { return loop_seconds_; }
+  double loop_cpu_seconds() const { return loop_cpu_seconds_; }
   double verify_seconds() const { return verify_seconds_; }
   std::uint64_t epochs() const { return epochs_; }
   std::uint64_t leak_checks() const { return leak_checks_; }
@@ -180,6 +190,10 @@ class Run {
   std::atomic<bool> finished_{false};
   std::atomic<bool> operating_{false};
   std::atomic<std::size_t> live_fibers_{0};
+  std::atomic<std::size_t> worker_bytes_{0};
+  std::atomic<std::size_t> stack_high_water_{0};
+  mutable std::mutex counters_mu_;
+  std::map<std::string, std::uint64_t, std::less<>> counters_;
 
   // Written by the barrier leader only.
   std::size_t live_bytes_start_ = 0;
@@ -189,6 +203,8 @@ class Run {
   Clock::time_point epoch_start_{};
   Clock::time_point quiescent_start_{};
   double loop_seconds_ = 0;
+  double epoch_cpu_start_ = 0;
+  double loop_cpu_seconds_ = 0;
   double verify_seconds_ = 0;
   std::uint64_t epochs_ = 0;
   std::uint64_t last_leak_check_ = 0;
@@ -281,6 +297,8 @@ class Worker {
   virtual void stop(FiberCtx&) {}    // logoff
   // Writers run while loops remain in the epoch; their runs are not counted as loops.
   virtual bool counts_loops() const { return true; }
+  // Bytes of the worker's own client-side data (estimated), for the RSS figures.
+  virtual std::size_t data_bytes() const { return 0; }
   // The session --inject-growth charges (null: none).
   virtual Session* anchor() = 0;
 };
@@ -302,6 +320,8 @@ Result<ScenarioSetup> make_scenario(const Options& options);
 
 // The process's resident set (/proc/self/statm) and its peak (VmHWM); 0 when unknown.
 std::size_t rss_bytes();
+// CPU seconds of the whole process (every thread) so far.
+double cpu_seconds();
 std::size_t peak_rss_bytes();
 
 }  // namespace ics::stress

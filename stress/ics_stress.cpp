@@ -85,6 +85,8 @@ struct Outcome {
   GrowthReport raw;
   RunTimes times;
   std::size_t leftover_bytes = 0;
+  std::size_t store_messages = 0;
+  std::size_t store_conflicts = 0;
 };
 
 Json result_json(const Options& o, Run& run, const Outcome& out) {
@@ -113,18 +115,25 @@ Json result_json(const Options& o, Run& run, const Outcome& out) {
   j["raw_growth"] = growth_json(out.raw);
   j["live_bytes"] = samples_json(out.settled);
   j["live_bytes_after_logoff"] = out.leftover_bytes;
+  j["counters"] = run.counters_json();
+  j["store"] = {{"messages", out.store_messages}, {"conflicts", out.store_conflicts}};
   j["epochs"] = run.epochs();
   j["leak_checks"] = run.leak_checks();
   j["options"] = {{"buffer_size", o.buffer_size}, {"messages", o.messages},
                   {"inject_growth", o.inject_growth}, {"fail_alloc_rate", o.fail_alloc_rate},
                   {"stack_kib", o.stack_kib}, {"yield_rate", o.yield_rate},
                   {"budget_bytes", session_budget(o)}, {"growth_threshold", o.growth_threshold}};
-  j["timing"] = {{"seconds", out.times.total_seconds},
+  const double cpu = run.loop_cpu_seconds();
+  j["figures"] = {{"seconds", out.times.total_seconds},
                  {"start_seconds", out.times.start_seconds},
                  {"loop_seconds", run.loop_seconds()},
+                 {"loop_cpu_seconds", cpu},
+                 {"loops_per_cpu_s", cpu > 0 ? std::round(loops / cpu) : 0},
                  {"verify_seconds", run.verify_seconds()},
                  {"rss_bytes_at_end", run.rss_at_end()},
-                 {"rss_peak_bytes", peak_rss_bytes()}};
+                 {"rss_peak_bytes", peak_rss_bytes()},
+                 {"worker_data_bytes", run.worker_bytes()},
+                 {"stack_high_water_bytes", run.stack_high_water().load()}};
   return j;
 }
 
@@ -157,6 +166,8 @@ int run_main(Options o) {
   out.raw = run.raw_report();
   if (out.settled.flagged) add_growth_finding(o, out.settled, run.findings());
   out.leftover_bytes = setup->store->memory_stats().live_bytes();
+  out.store_messages = setup->store->message_count();
+  out.store_conflicts = setup->store->conflict_count();
   check_leftover(run, *setup->store, run.findings());
   const Json j = result_json(o, run, out);
   if (!o.json.empty()) {

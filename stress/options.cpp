@@ -147,6 +147,10 @@ ParseResult parse_options(const std::vector<std::string>& args) {
       o.quiet = true;
       continue;
     }
+    if (flag == "--measure-stack") {
+      o.measure_stack = true;
+      continue;
+    }
     auto it = setters().find(flag);
     if (it == setters().end()) return {std::nullopt, "unknown argument '" + args[i] + "'"};
     if (!has_value) {
@@ -198,6 +202,7 @@ std::string reproduce_command(const Options& o, std::uint64_t loops_override) {
     add("--growth-threshold", fmt_double(o.growth_threshold));
   }
   if (o.writers != 0) add("--writers", std::to_string(o.writers));
+  if (o.measure_stack) c += " --measure-stack";
   if (!o.json.empty()) add("--json", o.json);
   return c;
 }
@@ -226,9 +231,12 @@ checks convergence, errors and memory growth. Exit 0 clean, 1 finding, 2 usage.
   --budget BYTES         SessionOptions::memory_budget (default: the engine's)
   --growth-threshold B   bytes per loop the detector needs (default 0.5)
   --stack-kib K          fiber stack size, 8..64 KiB (default 64)
-  --yield-rate P         probability of a yield at each yield point (default 0.5)
+  --yield-rate P         probability of a yield at each yield point between two engine calls
+                         (default 0.1); every fiber also yields after each loop
   --json FILE            write the result as JSON (ci/README.md, "ics-stress JSON")
   --quiet                no progress line
+  --measure-stack        fill each fiber stack with a pattern and report the deepest use
+                         (makes whole stacks resident: not for RSS figures)
   --help                 this text
 Sizes take a k, m or g suffix.
 )";

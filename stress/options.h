@@ -26,12 +26,13 @@ struct Options {
   std::uint64_t leak_check_every = 0;  // loops between LSan checks at quiescent points; 0 = none
   std::uint64_t verify_every = 0;   // loops between quiescent points; 0 = four per run
   std::size_t stack_kib = 64;       // fixedsize_stack per fiber
-  double yield_rate = 0.5;          // probability of a yield at each yield point
+  double yield_rate = 0.1;          // probability of a yield at each mid-loop yield point
   std::size_t budget = 0;           // SessionOptions::memory_budget; 0 = the engine's default
   double growth_threshold = 0.5;    // bytes per loop (see growth.h)
   std::size_t writers = 0;          // mixed: writer fibers; 0 = fibers / 8 (at least 1)
   std::string json;                 // --json FILE
   bool quiet = false;               // no progress lines
+  bool measure_stack = false;       // paint stacks, report their high-water mark
   bool help = false;
 };
 

@@ -6,10 +6,25 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
 #include <latch>
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ICS_STRESS_ASAN 1
+#endif
+#endif
+#if !defined(ICS_STRESS_ASAN) && defined(__SANITIZE_ADDRESS__)
+#define ICS_STRESS_ASAN 1
+#endif
+#if defined(ICS_STRESS_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
 
 namespace ics::stress {
 
@@ -45,7 +60,7 @@ void run_epoch(Run& run, FiberCtx& ctx, Worker& worker) {
     ctx.begin_loop(loop);
     worker.loop(ctx);
     ctx.end_loop(worker.anchor());
-    ctx.point();
+    ctx.point(true);  // loops spread over the fibers
   }
 }
 
@@ -68,10 +83,48 @@ void fiber_main(Run& run, boost::fibers::barrier& barrier, std::size_t index) {
     barrier.wait();
     if (run.finished()) break;
   }
+  run.add_worker_bytes(worker->data_bytes());
   ctx.release_injected();
   worker->stop(ctx);
   ctx.settle();
 }
+
+// A malloc'd stack like fixedsize_stack, filled with a pattern so that deallocate() can tell
+// how deep the fiber went (--measure-stack).
+class PaintedStack {
+ public:
+  static constexpr unsigned char kPaint = 0xA7;
+  PaintedStack(std::size_t size, std::atomic<std::size_t>& high_water)
+      : size_(size), high_water_(&high_water) {}
+
+  boost::context::stack_context allocate() {
+    void* p = std::malloc(size_);
+    if (p == nullptr) throw std::bad_alloc();
+    std::memset(p, kPaint, size_);
+    boost::context::stack_context sc;
+    sc.size = size_;
+    sc.sp = static_cast<char*>(p) + size_;
+    return sc;
+  }
+
+  void deallocate(boost::context::stack_context& sc) noexcept {
+    auto* base = static_cast<unsigned char*>(sc.sp) - sc.size;
+#if defined(ICS_STRESS_ASAN)
+    __asan_unpoison_memory_region(base, sc.size);  // frames abandoned by the last switch
+#endif
+    std::size_t untouched = 0;
+    while (untouched < sc.size && base[untouched] == kPaint) ++untouched;
+    const std::size_t used = sc.size - untouched;
+    std::size_t seen = high_water_->load(std::memory_order_relaxed);
+    while (used > seen && !high_water_->compare_exchange_weak(seen, used)) {
+    }
+    std::free(base);
+  }
+
+ private:
+  std::size_t size_;
+  std::atomic<std::size_t>* high_water_;
+};
 
 // Progress each second; ends --seconds runs; asks for quiescent points in --seconds runs.
 class Monitor {
@@ -173,8 +226,12 @@ RunTimes run_fibers(Run& run) {
       fibers.reserve(o.fibers);
       const std::size_t stack = o.stack_kib * 1024;
       for (std::size_t i = 0; i < o.fibers; ++i) {
-        fibers.emplace_back(std::allocator_arg, boost::fibers::fixedsize_stack(stack),
-                            [&run, &barrier, i] { fiber_main(run, barrier, i); });
+        auto body = [&run, &barrier, i] { fiber_main(run, barrier, i); };
+        if (o.measure_stack) {
+          fibers.emplace_back(std::allocator_arg, PaintedStack(stack, run.stack_high_water()), body);
+        } else {
+          fibers.emplace_back(std::allocator_arg, boost::fibers::fixedsize_stack(stack), body);
+        }
       }
       for (auto& f : fibers) f.join();
     }

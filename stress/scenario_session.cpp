@@ -1,6 +1,7 @@
 // session-churn: logon / logoff, handle reuse and stale handles, on many sessions at once.
 // Each fiber keeps one long-lived session (the anchor) and per loop: opens collectors on it
-// (some with a state upload and a transfer-state child), logs a second session on and off
+// (some with a state upload and a transfer-state child) and download contexts (some read part
+// way), logs a second session on and off
 // (sometimes with handles still open), tries each session's handles on the other, releases
 // the anchor's handles in a random order (children before or with their parents), and
 // checks that every released handle is NullObject, that no released handle value is handed
@@ -11,9 +12,11 @@
 #include <utility>
 #include <vector>
 
+#include "client.h"
 #include "ics/collector.h"
 #include "ics/context.h"
 #include "ics/idset.h"
+#include "ics/sync.h"
 #include "scenarios.h"
 
 namespace ics::stress {
@@ -113,6 +116,7 @@ class SessionChurnWorker final : public Worker {
       parents.push_back(*h);
       if (rng.chance(0.5)) upload_valid_state(ctx, a, *h, contents);
       ctx.point();
+      if (rng.chance(0.2)) open_download(ctx, a, parents);
       if (rng.chance(0.5)) {
         auto ts = get_transfer_state(a, *h);
         if (ctx.check("get_transfer_state", ts)) {
@@ -122,6 +126,17 @@ class SessionChurnWorker final : public Worker {
         ctx.point();
       }
     }
+  }
+
+  // A download context read part way (its stream charged to the session until released).
+  void open_download(FiberCtx& ctx, Session& a, std::vector<std::uint32_t>& parents) {
+    auto h = sync_configure(a, folder_, stress_sync_config());
+    ctx.point();
+    if (!ctx.check("sync_configure", h)) return;
+    note_new_handle(ctx, *h);
+    parents.push_back(*h);
+    if (ctx.rng().chance(0.5)) ctx.check("get_buffer", get_buffer(a, *h, 1 + ctx.rng().below(512)));
+    ctx.point();
   }
 
   // A second session: each side's handles must be NullObject on the other.

@@ -4,34 +4,13 @@
 
 namespace ics::stress {
 
-namespace {
-
-PropertyBag message_props(std::size_t i, Rng& rng) {
-  PropertyBag bag;
-  bag.set(PropValue::unicode(tags::kSubject, "stress message " + std::to_string(i)));
-  bag.set(PropValue::unicode(tags::kBody, std::string(16 + rng.below(200), 'a' + i % 26)));
-  bag.set(PropValue::integer(tags::kImportance, rng.below(3)));
-  bag.set(PropValue::integer(tags::kMessageDeliveryTime, 0x01D6000000000000ull + rng.below(1u << 30)));
-  Bytes blob(rng.below(64));
-  for (auto& b : blob) b = static_cast<std::uint8_t>(rng.next());
-  bag.set(PropValue::binary(PropTag(0x6700, ptyp::kBinary), std::move(blob)));
-  return bag;
-}
-
-}  // namespace
-
 Result<SharedFolder> build_shared_folder(std::size_t messages, std::uint64_t seed) {
   SharedFolder f;
   f.store = std::make_shared<Store>();
-  ICS_TRY_ASSIGN(f.folder, f.store->create_folder(f.store->root(), "Inbox"));
-  Rng rng(seed ^ 0x5EED'F01D'E7ull);
-  for (std::size_t i = 0; i < messages; ++i) {
-    ICS_TRY_ASSIGN(Mid mid, f.store->create_message(f.folder, message_props(i, rng), false));
-    if (rng.chance(0.3)) ICS_TRY(f.store->set_read(mid, true));
-  }
-  for (std::size_t i = 0; i < messages / 10; ++i) {
-    ICS_TRY(f.store->create_message(f.folder, message_props(i, rng), true));
-  }
+  ICS_TRY_ASSIGN(testkit::Workload w, testkit::Workload::create(*f.store, seed));
+  ICS_TRY(w.populate(messages));
+  f.folder = w.folder();
+  f.workload = std::make_shared<testkit::Workload>(std::move(w));
   return f;
 }
 

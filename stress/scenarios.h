@@ -13,13 +13,17 @@
 #include "harness.h"
 #include "ics/ids.h"
 #include "ics/store.h"
+#include "ics/testing/workload.h"
 
 namespace ics::stress {
 
-// The folder every scenario syncs: "Inbox" under the root, with `messages` normal messages
-// (several property types) and messages / 10 FAI messages, some of them read.
+// The folder every scenario syncs, made by the shared workload generator (engine/testing):
+// `messages` messages (about a quarter FAI, some read, several property types), a few
+// subfolders, and a second folder that moves go to and come from. The workload stays with
+// the scenario (mixed: the writers' changes).
 struct SharedFolder {
   std::shared_ptr<Store> store;
+  std::shared_ptr<testkit::Workload> workload;
   Fid folder;
 };
 Result<SharedFolder> build_shared_folder(std::size_t messages, std::uint64_t seed);

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 
-TIMING_KEYS = {"loops_per_s", "timing"}
+TIMING_KEYS = {"loops_per_s", "figures"}
 REQUIRED = ["verdict", "command", "seed", "scenario", "loops", "loops_per_s", "fibers", "threads",
             "live_bytes_start", "live_bytes_end", "growth_bytes_per_loop", "diverged", "errors",
             "findings"]
