@@ -1,0 +1,492 @@
+#include "harness.h"
+
+#include <boost/fiber/operations.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include <sys/resource.h>
+#include <unistd.h>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+#define ICS_STRESS_HAVE_LSAN 1
+#endif
+#endif
+#if !defined(ICS_STRESS_HAVE_LSAN) && defined(__SANITIZE_ADDRESS__)
+#define ICS_STRESS_HAVE_LSAN 1
+#endif
+#if defined(ICS_STRESS_HAVE_LSAN)
+#include <sanitizer/lsan_interface.h>
+#endif
+
+namespace ics::stress {
+
+// ---- Rng ----
+
+std::uint64_t Rng::next() {
+  std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// ---- Findings ----
+
+void Findings::unexpected(std::string_view call, const Error& error, std::uint64_t loop,
+                          std::size_t fiber) {
+  std::lock_guard lock(mu_);
+  Entry& e = unexpected_[{std::string(call), std::string(name(error.code()))}];
+  if (e.count++ == 0) {
+    e.loop = loop;
+    e.fiber = fiber;
+    e.message = error.to_string();
+  }
+}
+
+void Findings::divergence(std::string_view what, std::string_view message, std::uint64_t loop,
+                          std::size_t fiber) {
+  std::lock_guard lock(mu_);
+  Entry& e = divergences_[std::string(what)];
+  if (e.count++ == 0) {
+    e.loop = loop;
+    e.fiber = fiber;
+    e.message = std::string(message);
+  }
+}
+
+void Findings::expected(ErrorCode code) {
+  std::lock_guard lock(mu_);
+  ++expected_[std::string(name(code))];
+}
+
+void Findings::add(Json finding) {
+  std::lock_guard lock(mu_);
+  others_.push_back(std::move(finding));
+}
+
+void Findings::sanitizer_report(std::string_view what) {
+  std::lock_guard lock(mu_);
+  sanitizer_.emplace_back(what);
+}
+
+std::uint64_t Findings::diverged() const {
+  std::lock_guard lock(mu_);
+  std::uint64_t n = 0;
+  for (const auto& [what, e] : divergences_) n += e.count;
+  return n;
+}
+
+std::uint64_t Findings::errors() const {
+  std::lock_guard lock(mu_);
+  std::uint64_t n = 0;
+  for (const auto& [key, e] : unexpected_) n += e.count;
+  return n;
+}
+
+bool Findings::any() const {
+  std::lock_guard lock(mu_);
+  return !unexpected_.empty() || !divergences_.empty() || !others_.empty() || !sanitizer_.empty();
+}
+
+namespace {
+
+void put_where(Json& j, std::uint64_t count, std::uint64_t loop, std::size_t fiber,
+               const std::string& message) {
+  j["count"] = count;
+  if (loop != FiberCtx::kNoLoop) j["loop"] = loop;
+  j["fiber"] = fiber;
+  j["message"] = message;
+}
+
+}  // namespace
+
+Json Findings::to_json() const {
+  std::lock_guard lock(mu_);
+  Json out = Json::array();
+  for (const auto& f : others_) out.push_back(f);
+  for (const auto& [what, e] : divergences_) {
+    Json j = {{"type", "Divergence"}, {"what", what}};
+    put_where(j, e.count, e.loop, e.fiber, e.message);
+    out.push_back(std::move(j));
+  }
+  for (const auto& [key, e] : unexpected_) {
+    Json j = {{"type", "Unexpected-error"}, {"call", key.first}, {"error", key.second}};
+    put_where(j, e.count, e.loop, e.fiber, e.message);
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+Json Findings::expected_json() const {
+  std::lock_guard lock(mu_);
+  Json out = Json::object();
+  for (const auto& [code, n] : expected_) out[code] = n;
+  return out;
+}
+
+Json Findings::errors_json() const {
+  std::lock_guard lock(mu_);
+  Json out = Json::array();
+  for (const auto& [key, e] : unexpected_) {
+    out.push_back({{"call", key.first}, {"error", key.second}, {"count", e.count}});
+  }
+  return out;
+}
+
+std::vector<std::string> Findings::sanitizer_reports() const {
+  std::lock_guard lock(mu_);
+  return sanitizer_;
+}
+
+// ---- Meter ----
+
+void Meter::add(std::size_t fiber, std::int64_t total, const KindCounts& kinds) {
+  Shard& s = shards_[fiber % kMeterShards];
+  if (total != 0) s.total.fetch_add(total, std::memory_order_relaxed);
+  for (std::size_t k = 0; k < kinds.size(); ++k) {
+    if (kinds[k] != 0) s.kinds[k].fetch_add(kinds[k], std::memory_order_relaxed);
+  }
+}
+
+void Meter::settled(const MemoryStats& stats, double& total, KindBytes& kinds) const {
+  std::int64_t in_total = 0;
+  KindCounts in_kinds{};
+  for (const Shard& s : shards_) {
+    in_total += s.total.load(std::memory_order_relaxed);
+    for (std::size_t k = 0; k < in_kinds.size(); ++k) {
+      in_kinds[k] += s.kinds[k].load(std::memory_order_relaxed);
+    }
+  }
+  total = static_cast<double>(stats.live_bytes()) - static_cast<double>(in_total);
+  for (std::size_t k = 0; k < kinds.size(); ++k) {
+    kinds[k] = static_cast<double>(stats.bytes(static_cast<ObjectKind>(k))) -
+               static_cast<double>(in_kinds[k]);
+  }
+}
+
+// ---- Run ----
+
+namespace {
+
+GrowthOptions growth_options(const Options& o) {
+  GrowthOptions g;
+  g.threshold = o.growth_threshold;
+  return g;
+}
+
+}  // namespace
+
+Run::Run(const Options& options, Scenario& scenario, std::shared_ptr<Store> store)
+    : options_(options),
+      scenario_(scenario),
+      store_(std::move(store)),
+      settled_(growth_options(options)),
+      raw_(growth_options(options)) {}
+
+bool Run::claim(std::uint64_t& loop) {
+  if (stop_.load(std::memory_order_acquire)) return false;
+  if (options_.loops == 0) {
+    if (quiesce_.load(std::memory_order_acquire)) return false;
+    loop = claimed_.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  const std::uint64_t limit = epoch_limit_.load(std::memory_order_acquire);
+  std::uint64_t c = claimed_.load(std::memory_order_relaxed);
+  while (c < limit) {
+    if (claimed_.compare_exchange_weak(c, c + 1, std::memory_order_relaxed)) {
+      loop = c;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool Run::epoch_open() const {
+  if (stop_.load(std::memory_order_acquire)) return false;
+  if (options_.loops == 0) return !quiesce_.load(std::memory_order_acquire);
+  return claimed_.load(std::memory_order_relaxed) < epoch_limit_.load(std::memory_order_acquire);
+}
+
+void Run::loop_done(std::uint64_t loop, std::size_t /*fiber*/) {
+  sample(loop);
+  done_.fetch_add(1, std::memory_order_relaxed);
+}
+
+void Run::sample(std::uint64_t loop) {
+  double total = 0;
+  KindBytes kinds{};
+  meter_.settled(store_->memory_stats(), total, kinds);
+  const MemoryStats& stats = store_->memory_stats();
+  KindBytes raw_kinds{};
+  for (std::size_t k = 0; k < raw_kinds.size(); ++k) {
+    raw_kinds[k] = static_cast<double>(stats.bytes(static_cast<ObjectKind>(k)));
+  }
+  const auto raw_total = static_cast<double>(stats.live_bytes());
+  std::lock_guard lock(detector_mu_);
+  settled_.add(loop, total, kinds);
+  raw_.add(loop, raw_total, raw_kinds);
+}
+
+namespace {
+
+std::uint64_t epoch_step(const Options& o) {
+  if (o.verify_every != 0) return o.verify_every;
+  return std::max<std::uint64_t>(1, (o.loops + 3) / 4);
+}
+
+double seconds_between(std::chrono::steady_clock::time_point a,
+                       std::chrono::steady_clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+}  // namespace
+
+void Run::begin_operate() {
+  live_bytes_start_ = store_->memory_stats().live_bytes();
+  if (options_.loops != 0) {
+    epoch_limit_.store(std::min(options_.loops, epoch_step(options_)), std::memory_order_release);
+  }
+  epoch_start_ = Clock::now();
+  epoch_cpu_start_ = cpu_seconds();
+  operate_start_ = epoch_start_;
+  operating_.store(true, std::memory_order_release);
+}
+
+void Run::quiescent_point(FiberCtx& leader) {
+  quiescent_start_ = Clock::now();
+  loop_seconds_ += seconds_between(epoch_start_, quiescent_start_);
+  loop_cpu_seconds_ += cpu_seconds() - epoch_cpu_start_;
+  ++epochs_;
+  scenario_.quiescent(leader);
+  const std::uint64_t done = loops_done();
+  if (options_.leak_check_every != 0 && done - last_leak_check_ >= options_.leak_check_every) {
+    last_leak_check_ = done;
+    leak_check();
+  }
+}
+
+void Run::leak_check() {
+#if defined(ICS_STRESS_HAVE_LSAN)
+  ++leak_checks_;
+  if (__lsan_do_recoverable_leak_check() != 0) {
+    findings_.sanitizer_report("LeakSanitizer: leaks found at a quiescent point after loop " +
+                               std::to_string(loops_done()));
+  }
+#endif
+}
+
+void Run::next_epoch() {
+  const Clock::time_point now = Clock::now();
+  verify_seconds_ += seconds_between(quiescent_start_, now);
+  bool done = stop_.load(std::memory_order_acquire);
+  if (options_.loops != 0) {
+    const std::uint64_t limit = epoch_limit_.load(std::memory_order_relaxed);
+    done = done || limit >= options_.loops;
+    if (!done) {
+      epoch_limit_.store(std::min(options_.loops, limit + epoch_step(options_)),
+                         std::memory_order_release);
+    }
+  }
+  if (done) {
+    live_bytes_end_ = store_->memory_stats().live_bytes();
+    rss_at_end_ = rss_bytes();
+    operating_.store(false, std::memory_order_release);
+    finished_.store(true, std::memory_order_release);
+    return;
+  }
+  quiesce_.store(false, std::memory_order_release);
+  epoch_start_ = now;
+  epoch_cpu_start_ = cpu_seconds();
+}
+
+void Run::count(std::string_view key, std::uint64_t n) {
+  std::lock_guard lock(counters_mu_);
+  auto it = counters_.find(key);
+  if (it == counters_.end()) it = counters_.emplace(std::string(key), 0).first;
+  it->second += n;
+}
+
+Json Run::counters_json() const {
+  std::lock_guard lock(counters_mu_);
+  Json out = Json::object();
+  for (const auto& [key, n] : counters_) out[key] = n;
+  return out;
+}
+
+GrowthReport Run::settled_report(std::size_t max_points) const {
+  std::lock_guard lock(detector_mu_);
+  return settled_.analyze(max_points);
+}
+
+GrowthReport Run::raw_report(std::size_t max_points) const {
+  std::lock_guard lock(detector_mu_);
+  return raw_.analyze(max_points);
+}
+
+double Run::current_slope() const { return settled_report(1).slope; }
+
+// ---- FiberCtx ----
+
+FiberCtx::FiberCtx(Run& run, std::size_t index)
+    : run_(run),
+      index_(index),
+      rng_(run.options().seed + index),
+      faults_(run.options().fail_alloc_rate > 0) {
+  run_.live_fibers().fetch_add(1, std::memory_order_relaxed);
+}
+
+FiberCtx::~FiberCtx() { run_.live_fibers().fetch_sub(1, std::memory_order_relaxed); }
+
+Result<std::unique_ptr<Session>> FiberCtx::logon(std::string_view call) {
+  SessionOptions so;
+  if (options().budget != 0) so.memory_budget = options().budget;
+  auto r = Session::open(run_.store_ptr(), so);
+  if (!check(call, r)) return r.error();
+  std::unique_ptr<Session> s = std::move(r).value();
+  track(*s);
+  apply_faults(*s);
+  return s;
+}
+
+void FiberCtx::logoff(std::unique_ptr<Session>& session) {
+  if (!session) return;
+  untrack(*session);
+  session.reset();
+}
+
+void FiberCtx::track(Session& s) { tracked_.push_back(&s); }
+
+void FiberCtx::untrack(Session& s) {
+  tracked_.erase(std::remove(tracked_.begin(), tracked_.end(), &s), tracked_.end());
+}
+
+void FiberCtx::apply_faults(Session& s) {
+  if (!faults_) {
+    s.memory().set_fail_rate(0, 0);
+    return;
+  }
+  const std::uint64_t seed = options().seed * 0x100000001B3ull + index_ * 0x9E3779B1ull +
+                             ++sessions_opened_;
+  s.memory().set_fail_rate(options().fail_alloc_rate, seed);
+}
+
+void FiberCtx::set_faults(bool on) {
+  faults_ = on && options().fail_alloc_rate > 0;
+  for (Session* s : tracked_) apply_faults(*s);
+}
+
+bool FiberCtx::tolerated(ErrorCode code, std::initializer_list<ErrorCode> expected) const {
+  if (std::find(expected.begin(), expected.end(), code) != expected.end()) return true;
+  return faults_ && (code == ErrorCode::OutOfMemory || code == ErrorCode::GeneralFailure);
+}
+
+void FiberCtx::note_error(std::string_view call, const Error& e,
+                          std::initializer_list<ErrorCode> expected) {
+  if (tolerated(e.code(), expected)) {
+    run_.findings().expected(e.code());
+  } else {
+    run_.findings().unexpected(call, e, loop_, index_);
+  }
+}
+
+void FiberCtx::diverged(std::string_view what, std::string_view message) {
+  run_.findings().divergence(what, message, loop_, index_);
+}
+
+void FiberCtx::held(std::int64_t& total, KindCounts& kinds) const {
+  total = 0;
+  kinds.fill(0);
+  for (const Session* s : tracked_) {
+    total += static_cast<std::int64_t>(s->memory().live_bytes());
+    for (std::size_t k = 0; k < kinds.size(); ++k) {
+      kinds[k] += static_cast<std::int64_t>(s->memory().bytes(static_cast<ObjectKind>(k)));
+    }
+  }
+}
+
+void FiberCtx::publish() {
+  std::int64_t total = 0;
+  KindCounts kinds{};
+  held(total, kinds);
+  const std::int64_t in_total = total - settled_total_;
+  KindCounts delta{};
+  bool any = in_total != published_total_;
+  for (std::size_t k = 0; k < kinds.size(); ++k) {
+    const std::int64_t in_kind = kinds[k] - settled_kinds_[k];
+    delta[k] = in_kind - published_kinds_[k];
+    published_kinds_[k] = in_kind;
+    any = any || delta[k] != 0;
+  }
+  if (any) run_.meter().add(index_, in_total - published_total_, delta);
+  published_total_ = in_total;
+}
+
+void FiberCtx::point(bool force) {
+  if (!force && !rng_.chance(options().yield_rate)) return;
+  publish();
+  boost::this_fiber::yield();
+}
+
+void FiberCtx::settle() {
+  held(settled_total_, settled_kinds_);
+  publish();
+}
+
+void FiberCtx::end_loop(Session* anchor) {
+  if (options().inject_growth != 0 && anchor != nullptr) {
+    const std::size_t n = options().inject_growth;
+    auto charge = Charge::make(anchor->memory(), ObjectKind::Other, n);
+    if (check("inject-growth Charge::make", charge)) {
+      Injected keep{std::make_unique<char[]>(n), std::move(charge).value()};
+      std::memset(keep.bytes.get(), 0xA5, n);
+      injected_.push_back(std::move(keep));
+    }
+  }
+  settle();
+  run_.loop_done(loop_, index_);
+  loop_ = kNoLoop;
+}
+
+void FiberCtx::release_injected() {
+  injected_.clear();
+  settle();
+}
+
+// ---- process figures ----
+
+std::size_t rss_bytes() {
+  std::ifstream in("/proc/self/statm");
+  std::size_t size = 0, resident = 0;
+  if (!(in >> size >> resident)) return 0;
+  return resident * static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+}
+
+double cpu_seconds() {
+  rusage u{};
+  if (getrusage(RUSAGE_SELF, &u) != 0) return 0;
+  auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + 1e-6 * static_cast<double>(t.tv_usec); };
+  return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
+std::size_t peak_rss_bytes() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
+  }
+  return 0;
+}
+
+// ---- Scenario ----
+
+void Scenario::quiescent(FiberCtx& leader) {
+  Status st = leader.store().check_invariants();
+  if (!st.ok()) leader.diverged("store invariants violated", st.error().to_string());
+}
+
+}  // namespace ics::stress

@@ -1,0 +1,203 @@
+// ics-stress: thousands of concurrent ICS sync loops on Boost.Fiber against one in-memory
+// store, with oracles for convergence, unexpected errors and memory growth. Usage: --help;
+// the JSON result: ci/README.md, "ics-stress JSON"; the figures: stress/README.md.
+// Exit 0 clean, 1 finding (divergence, unexpected error, growth, sanitizer report), 2 usage.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+#include "options.h"
+#include "runner.h"
+
+namespace ics::stress {
+namespace {
+
+double finite(double v) { return std::isfinite(v) ? v : std::copysign(1e300, v); }
+
+Json samples_json(const GrowthReport& r) {
+  Json out = Json::array();
+  for (const auto& [loop, bytes] : r.samples) out.push_back({loop, std::llround(bytes)});
+  return out;
+}
+
+std::size_t session_budget(const Options& o) {
+  return o.budget != 0 ? o.budget : SessionOptions{}.memory_budget;
+}
+
+// Loops of one session until its budget is spent at the measured slope: each loop of the
+// run is one session's loop, so the slope is bytes per session loop.
+double projected_loops(const Options& o, const GrowthReport& r) {
+  if (r.slope <= 0) return -1;
+  const double per_session = r.last_bytes / static_cast<double>(o.fibers);
+  return std::max(0.0, (static_cast<double>(session_budget(o)) - per_session) / r.slope);
+}
+
+Json growth_json(const GrowthReport& r) {
+  Json kinds = Json::object();
+  for (std::size_t k = 0; k < kObjectKindCount; ++k) {
+    kinds[std::string(name(static_cast<ObjectKind>(k)))] = finite(r.kind_slopes[k]);
+  }
+  return {{"flagged", r.flagged},         {"reason", r.reason},
+          {"slope_bytes_per_loop", r.slope}, {"r2", r.r2},
+          {"t", finite(r.t)},               {"second_half_slope", r.second_half_slope},
+          {"window_delta", r.window_delta}, {"window_noise", r.window_noise},
+          {"threshold", r.threshold},       {"warmup_loops", r.warmup_loops},
+          {"kind", r.kind},                 {"kind_slopes", kinds}};
+}
+
+void add_growth_finding(const Options& o, const GrowthReport& r, Findings& findings) {
+  Json f = {{"type", "Memory-growth"},
+            {"kind", r.kind},
+            {"slope_bytes_per_loop", r.slope},
+            {"samples", samples_json(r)},
+            {"projected_loops_to_budget", std::llround(projected_loops(o, r))},
+            {"budget_bytes", session_budget(o)}};
+  f["message"] = "live bytes grow " + std::to_string(r.slope) + " B/loop after " +
+                 std::to_string(r.warmup_loops) + " warm-up loops (t " +
+                 std::to_string(finite(r.t)) + ", R^2 " + std::to_string(r.r2) + ")";
+  findings.add(std::move(f));
+}
+
+// Bytes still charged once every session has logged off: an accounting leak.
+void check_leftover(const Run& run, const Store& store, Findings& findings) {
+  const MemoryStats& m = store.memory_stats();
+  if (m.live_bytes() == 0 && m.live_objects() == 0) return;
+  std::size_t top = 0;
+  for (std::size_t k = 1; k < kObjectKindCount; ++k) {
+    if (m.bytes(static_cast<ObjectKind>(k)) > m.bytes(static_cast<ObjectKind>(top))) top = k;
+  }
+  const double loops = std::max<double>(1, static_cast<double>(run.loops_done()));
+  findings.add({{"type", "Memory-growth"},
+                {"kind", std::string(name(static_cast<ObjectKind>(top)))},
+                {"slope_bytes_per_loop", static_cast<double>(m.live_bytes()) / loops},
+                {"message", std::to_string(m.live_bytes()) + " bytes in " +
+                                std::to_string(m.live_objects()) +
+                                " objects still charged after every session logged off"}});
+}
+
+struct Outcome {
+  GrowthReport settled;
+  GrowthReport raw;
+  RunTimes times;
+  std::size_t leftover_bytes = 0;
+  std::size_t store_messages = 0;
+  std::size_t store_conflicts = 0;
+};
+
+Json result_json(const Options& o, Run& run, const Outcome& out) {
+  Findings& f = run.findings();
+  const double loops = static_cast<double>(run.loops_done());
+  const double rate = run.loop_seconds() > 0 ? loops / run.loop_seconds() : 0;
+  Json j;
+  j["verdict"] = f.any() ? "finding" : "clean";
+  j["command"] = reproduce_command(o, o.loops == 0 ? run.loops_done() : 0);
+  j["seed"] = o.seed;
+  j["scenario"] = o.scenario;
+  j["loops"] = run.loops_done();
+  j["loops_per_s"] = std::round(rate);
+  j["fibers"] = o.fibers;
+  j["threads"] = o.threads;
+  j["live_bytes_start"] = run.live_bytes_start();
+  j["live_bytes_end"] = run.live_bytes_end();
+  j["growth_bytes_per_loop"] = out.settled.slope;
+  j["diverged"] = f.diverged();
+  j["errors"] = f.errors();
+  j["findings"] = f.to_json();
+  j["unexpected_errors"] = f.errors_json();
+  j["expected_errors"] = f.expected_json();
+  j["sanitizer_reports"] = f.sanitizer_reports();
+  j["growth"] = growth_json(out.settled);
+  j["raw_growth"] = growth_json(out.raw);
+  j["live_bytes"] = samples_json(out.settled);
+  j["live_bytes_after_logoff"] = out.leftover_bytes;
+  j["counters"] = run.counters_json();
+  j["store"] = {{"messages", out.store_messages}, {"conflicts", out.store_conflicts}};
+  j["epochs"] = run.epochs();
+  j["leak_checks"] = run.leak_checks();
+  j["options"] = {{"buffer_size", o.buffer_size}, {"messages", o.messages},
+                  {"inject_growth", o.inject_growth}, {"fail_alloc_rate", o.fail_alloc_rate},
+                  {"stack_kib", o.stack_kib}, {"yield_rate", o.yield_rate},
+                  {"budget_bytes", session_budget(o)}, {"growth_threshold", o.growth_threshold}};
+  const double cpu = run.loop_cpu_seconds();
+  j["figures"] = {{"seconds", out.times.total_seconds},
+                 {"start_seconds", out.times.start_seconds},
+                 {"loop_seconds", run.loop_seconds()},
+                 {"loop_cpu_seconds", cpu},
+                 {"loops_per_cpu_s", cpu > 0 ? std::round(loops / cpu) : 0},
+                 {"verify_seconds", run.verify_seconds()},
+                 {"rss_bytes_at_end", run.rss_at_end()},
+                 {"rss_peak_bytes", peak_rss_bytes()},
+                 {"worker_data_bytes", run.worker_bytes()},
+                 {"stack_high_water_bytes", run.stack_high_water().load()}};
+  return j;
+}
+
+void print_summary(const Json& j, const Outcome& out) {
+  std::fprintf(stderr,
+               "ics-stress: verdict %s: %s loops (%s loops/s), growth %.3f B/loop (%s), "
+               "%s divergences, %s unexpected errors\n",
+               j["verdict"].get<std::string>().c_str(), j["loops"].dump().c_str(),
+               j["loops_per_s"].dump().c_str(), out.settled.slope, out.settled.reason.c_str(),
+               j["diverged"].dump().c_str(), j["errors"].dump().c_str());
+  for (const auto& f : j["findings"]) std::fprintf(stderr, "ics-stress: finding %s\n", f.dump().c_str());
+  for (const auto& s : j["sanitizer_reports"]) {
+    std::fprintf(stderr, "ics-stress: %s\n", s.get<std::string>().c_str());
+  }
+}
+
+int run_main(Options o) {
+  if (!o.seed_given) o.seed = (std::uint64_t{std::random_device{}()} << 32) | std::random_device{}();
+  std::fprintf(stderr, "ics-stress: seed %llu; reproduce: %s\n",
+               static_cast<unsigned long long>(o.seed), reproduce_command(o).c_str());
+  auto setup = make_scenario(o);
+  if (!setup.ok()) {
+    std::fprintf(stderr, "ics-stress: error: %s\n", setup.error().to_string().c_str());
+    return 2;
+  }
+  Outcome out;
+  Run run(o, *setup->scenario, setup->store);
+  out.times = run_fibers(run);
+  out.settled = run.settled_report();
+  out.raw = run.raw_report();
+  if (out.settled.flagged) add_growth_finding(o, out.settled, run.findings());
+  out.leftover_bytes = setup->store->memory_stats().live_bytes();
+  out.store_messages = setup->store->message_count();
+  out.store_conflicts = setup->store->conflict_count();
+  check_leftover(run, *setup->store, run.findings());
+  const Json j = result_json(o, run, out);
+  if (!o.json.empty()) {
+    std::ofstream file(o.json);
+    file << j.dump(2) << "\n";
+    if (!file) {
+      std::fprintf(stderr, "ics-stress: error: cannot write %s\n", o.json.c_str());
+      return 2;
+    }
+  }
+  print_summary(j, out);
+  std::fflush(stderr);
+  return j["verdict"] == "clean" ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace ics::stress
+
+int main(int argc, char** argv) {
+  using namespace ics::stress;
+  const ParseResult p = parse_options(std::vector<std::string>(argv + 1, argv + argc));
+  if (!p.options) {
+    std::fprintf(stderr, "ics-stress: error: %s (see --help)\n", p.error.c_str());
+    return 2;
+  }
+  Options o = *p.options;
+  o.program = argc > 0 ? argv[0] : "ics-stress";
+  if (o.help) {
+    std::fputs(usage().c_str(), stdout);
+    return 0;
+  }
+  return run_main(o);
+}

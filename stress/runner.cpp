@@ -1,0 +1,252 @@
+#include "runner.h"
+
+#include <boost/fiber/all.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <latch>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ICS_STRESS_ASAN 1
+#endif
+#endif
+#if !defined(ICS_STRESS_ASAN) && defined(__SANITIZE_ADDRESS__)
+#define ICS_STRESS_ASAN 1
+#endif
+#if defined(ICS_STRESS_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
+
+namespace ics::stress {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A helper thread takes part in work stealing until `done` is set.
+struct StopSignal {
+  boost::fibers::mutex mutex;
+  boost::fibers::condition_variable cv;
+  bool done = false;
+};
+
+void helper_thread(std::size_t threads, std::latch& ready, StopSignal& stop) {
+  boost::fibers::use_scheduling_algorithm<boost::fibers::algo::work_stealing>(
+      static_cast<std::uint32_t>(threads));
+  ready.arrive_and_wait();  // every scheduler registered before anyone steals
+  std::unique_lock lock(stop.mutex);
+  stop.cv.wait(lock, [&] { return stop.done; });  // while blocked, this thread steals fibers
+}
+
+void run_epoch(Run& run, FiberCtx& ctx, Worker& worker) {
+  if (!worker.counts_loops()) {
+    while (run.epoch_open()) {
+      worker.loop(ctx);
+      ctx.point(true);  // a writer never holds the scheduler
+    }
+    return;
+  }
+  std::uint64_t loop = 0;
+  while (run.claim(loop)) {
+    ctx.begin_loop(loop);
+    worker.loop(ctx);
+    ctx.end_loop(worker.anchor());
+    ctx.point(true);  // loops spread over the fibers
+  }
+}
+
+void fiber_main(Run& run, boost::fibers::barrier& barrier, std::size_t index) {
+  FiberCtx ctx(run, index);
+  std::unique_ptr<Worker> worker = run.scenario().make_worker(index);
+  worker->start(ctx);
+  ctx.settle();
+  if (barrier.wait()) run.begin_operate();
+  barrier.wait();
+  for (;;) {
+    run_epoch(run, ctx, *worker);
+    if (barrier.wait()) run.quiescent_point(ctx);  // no fiber is inside a loop
+    barrier.wait();
+    ctx.set_faults(false);
+    worker->verify(ctx);
+    ctx.set_faults(true);
+    ctx.settle();
+    if (barrier.wait()) run.next_epoch();
+    barrier.wait();
+    if (run.finished()) break;
+  }
+  run.add_worker_bytes(worker->data_bytes());
+  ctx.release_injected();
+  worker->stop(ctx);
+  ctx.settle();
+}
+
+// A malloc'd stack like fixedsize_stack, filled with a pattern so that deallocate() can tell
+// how deep the fiber went (--measure-stack).
+class PaintedStack {
+ public:
+  static constexpr unsigned char kPaint = 0xA7;
+  PaintedStack(std::size_t size, std::atomic<std::size_t>& high_water)
+      : size_(size), high_water_(&high_water) {}
+
+  boost::context::stack_context allocate() {
+    void* p = std::malloc(size_);
+    if (p == nullptr) throw std::bad_alloc();
+    std::memset(p, kPaint, size_);
+    boost::context::stack_context sc;
+    sc.size = size_;
+    sc.sp = static_cast<char*>(p) + size_;
+    return sc;
+  }
+
+  void deallocate(boost::context::stack_context& sc) noexcept {
+    auto* base = static_cast<unsigned char*>(sc.sp) - sc.size;
+#if defined(ICS_STRESS_ASAN)
+    __asan_unpoison_memory_region(base, sc.size);  // frames abandoned by the last switch
+#endif
+    std::size_t untouched = 0;
+    while (untouched < sc.size && base[untouched] == kPaint) ++untouched;
+    const std::size_t used = sc.size - untouched;
+    std::size_t seen = high_water_->load(std::memory_order_relaxed);
+    while (used > seen && !high_water_->compare_exchange_weak(seen, used)) {
+    }
+    std::free(base);
+  }
+
+ private:
+  std::size_t size_;
+  std::atomic<std::size_t>* high_water_;
+};
+
+// Progress each second; ends --seconds runs; asks for quiescent points in --seconds runs.
+class Monitor {
+ public:
+  explicit Monitor(Run& run) : run_(run), started_(Clock::now()), thread_([this] { body(); }) {}
+  ~Monitor() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void body() {
+    const Options& o = run_.options();
+    const double quiesce_every =
+        o.loops == 0 && o.verify_every == 0 ? std::max(o.seconds / 4, 1.0) : 0;
+    std::uint64_t last_loops = 0, next_quiesce_loops = o.verify_every;
+    Clock::time_point last_print = started_, next_quiesce{};
+    bool saw_operate = false;
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return done_; })) {
+      const Clock::time_point now = Clock::now();
+      if (!saw_operate && run_.operating()) {
+        saw_operate = true;
+        next_quiesce = run_.operate_start() + to_duration(quiesce_every);
+      }
+      if (saw_operate && o.loops == 0) {
+        const double ran = std::chrono::duration<double>(now - run_.operate_start()).count();
+        if (ran >= o.seconds) run_.request_stop();
+        if (quiesce_every > 0 && now >= next_quiesce) {
+          run_.request_quiesce();
+          next_quiesce = now + to_duration(quiesce_every);
+        }
+        if (o.verify_every != 0 && run_.loops_done() >= next_quiesce_loops) {
+          run_.request_quiesce();
+          next_quiesce_loops = run_.loops_done() + o.verify_every;
+        }
+      }
+      if (now - last_print >= std::chrono::seconds(1)) {
+        const std::uint64_t loops = run_.loops_done();
+        const double dt = std::chrono::duration<double>(now - last_print).count();
+        if (!o.quiet) print(now, loops, static_cast<double>(loops - last_loops) / dt);
+        last_loops = loops;
+        last_print = now;
+      }
+    }
+  }
+
+  static Clock::duration to_duration(double seconds) {
+    return std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  }
+
+  void print(Clock::time_point now, std::uint64_t loops, double rate) {
+    const double t = std::chrono::duration<double>(now - started_).count();
+    const double live = static_cast<double>(run_.store().memory_stats().live_bytes());
+    std::fprintf(stderr,
+                 "ics-stress: %.0fs loops %llu (%.0f/s) fibers %zu live %.1f KiB slope %.2f "
+                 "B/loop\n",
+                 t, static_cast<unsigned long long>(loops), rate,
+                 run_.live_fibers().load(std::memory_order_relaxed), live / 1024,
+                 run_.current_slope());
+  }
+
+  Run& run_;
+  Clock::time_point started_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  std::thread thread_;
+};
+
+}  // namespace
+
+RunTimes run_fibers(Run& run) {
+  const Options& o = run.options();
+  const Clock::time_point t0 = Clock::now();
+  RunTimes times;
+  {
+    Monitor monitor(run);
+    StopSignal stop;
+    std::vector<std::thread> helpers;
+    if (o.threads <= 1) {
+      boost::fibers::use_scheduling_algorithm<boost::fibers::algo::round_robin>();
+    } else {
+      std::latch ready(static_cast<std::ptrdiff_t>(o.threads));
+      for (std::size_t t = 1; t < o.threads; ++t) {
+        helpers.emplace_back(helper_thread, o.threads, std::ref(ready), std::ref(stop));
+      }
+      boost::fibers::use_scheduling_algorithm<boost::fibers::algo::work_stealing>(
+          static_cast<std::uint32_t>(o.threads));
+      ready.arrive_and_wait();
+    }
+    {
+      boost::fibers::barrier barrier(o.fibers);
+      std::vector<boost::fibers::fiber> fibers;
+      fibers.reserve(o.fibers);
+      const std::size_t stack = o.stack_kib * 1024;
+      for (std::size_t i = 0; i < o.fibers; ++i) {
+        auto body = [&run, &barrier, i] { fiber_main(run, barrier, i); };
+        if (o.measure_stack) {
+          fibers.emplace_back(std::allocator_arg, PaintedStack(stack, run.stack_high_water()), body);
+        } else {
+          fibers.emplace_back(std::allocator_arg, boost::fibers::fixedsize_stack(stack), body);
+        }
+      }
+      for (auto& f : fibers) f.join();
+    }
+    if (!helpers.empty()) {
+      {
+        std::unique_lock lock(stop.mutex);
+        stop.done = true;
+      }
+      stop.cv.notify_all();
+      for (auto& h : helpers) h.join();
+    }
+  }
+  times.start_seconds = std::chrono::duration<double>(run.operate_start() - t0).count();
+  times.total_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  return times;
+}
+
+}  // namespace ics::stress

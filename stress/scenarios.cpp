@@ -1,0 +1,29 @@
+#include "scenarios.h"
+
+#include <string>
+
+namespace ics::stress {
+
+Result<SharedFolder> build_shared_folder(std::size_t messages, std::uint64_t seed) {
+  SharedFolder f;
+  f.store = std::make_shared<Store>();
+  ICS_TRY_ASSIGN(testkit::Workload w, testkit::Workload::create(*f.store, seed));
+  ICS_TRY(w.populate(messages));
+  f.folder = w.folder();
+  f.workload = std::make_shared<testkit::Workload>(std::move(w));
+  return f;
+}
+
+Result<ScenarioSetup> make_scenario(const Options& o) {
+  ICS_TRY_ASSIGN(SharedFolder folder, build_shared_folder(o.messages, o.seed));
+  ScenarioSetup setup;
+  setup.store = folder.store;
+  if (o.scenario == "session-churn") {
+    ICS_TRY_ASSIGN(setup.scenario, make_session_churn(o, folder));
+  } else {
+    ICS_TRY_ASSIGN(setup.scenario, make_sync_scenario(o, folder));
+  }
+  return setup;
+}
+
+}  // namespace ics::stress
