@@ -16,7 +16,7 @@ project="$SRC/icsfuzz"
 build="$WORK/icsfuzz-build"
 jobs="$(nproc)"
 max_len=4096  # every seed is shorter; longer inputs only slow the codecs down
-flags=(-std=c++20 -I"$project/engine/include" -I"$project/fuzz")
+flags=(-std=c++20 -I"$project/engine/include" -I"$project/engine/testing/include" -I"$project/fuzz")
 echo "icsfuzz: project $project, objects in $build, $jobs jobs"
 mkdir -p "$build/engine" "$OUT"
 
@@ -37,7 +37,7 @@ finish() {
 }
 
 objs=()
-for src in "$project"/engine/src/*.cpp; do
+for src in "$project"/engine/src/*.cpp "$project"/engine/testing/src/*.cpp; do
   objs+=("$build/engine/$(basename "${src%.cpp}").o")
   compile "$src" "${objs[-1]}"
 done
