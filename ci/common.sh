@@ -3,6 +3,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export ROOT
 JOBS="${JOBS:-$(nproc)}"
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$JOBS}"
+# Objects are shared between checkouts (worktrees, bug-zoo variants) when paths are relative.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$ROOT}"
 
 say() { printf '[%s] %s\n' "$(basename "$0")" "$*" >&2; }
 run() { say "+ $*"; "$@"; }
