@@ -49,6 +49,8 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     p.add_argument("--minimize-seconds", type=int, default=60, help="per finding (default 60)")
     p.add_argument("--keep-template-args", action="store_true",
                    help="keep template arguments in crash-state function names")
+    p.add_argument("--run-info", help="JSON of the run's own figures (fuzz, stress, coverage) "
+                   "to include in report.md and report.json under `run`")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-finding lines on stdout")
     return p.parse_args(argv)
 
@@ -124,6 +126,19 @@ def write_plots(findings: List[Finding], out_dir: Optional[str]) -> Dict[str, st
     return plots
 
 
+def load_run_info(path: Optional[str]) -> Optional[Dict]:
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            run = json.load(f)
+    except (OSError, ValueError) as e:
+        raise UsageError(f"--run-info {path}: {e}") from e
+    if not isinstance(run, dict):
+        raise UsageError(f"--run-info {path}: not a JSON object")
+    return run
+
+
 def _write(path: Optional[str], text: str) -> None:
     if not path:
         return
@@ -137,9 +152,11 @@ def write_reports(args: argparse.Namespace, findings: List[Finding], inputs: int
     if out:
         os.makedirs(out, exist_ok=True)
     plots = write_plots(findings, out)
-    _write(args.md or (out and os.path.join(out, "report.md")), to_markdown(findings, inputs, plots))
+    run = load_run_info(args.run_info)
+    _write(args.md or (out and os.path.join(out, "report.md")),
+           to_markdown(findings, inputs, plots, run))
     _write(args.json_path or (out and os.path.join(out, "report.json")),
-           json.dumps(to_json(findings, inputs, plots), indent=2, sort_keys=True) + "\n")
+           json.dumps(to_json(findings, inputs, plots, run), indent=2, sort_keys=True) + "\n")
     _write(args.sarif or (out and os.path.join(out, "report.sarif")),
            json.dumps(to_sarif(findings), indent=2) + "\n")
 

@@ -54,9 +54,13 @@ def summary(findings: List[Finding], inputs: int) -> Dict[str, int]:
     return out
 
 
-def to_json(findings: List[Finding], inputs: int, plots: Dict[str, str]) -> Dict[str, Any]:
-    return {"tool": TOOL, "version": SCHEMA_VERSION, "summary": summary(findings, inputs),
-            "findings": [finding_json(f, plots.get(f.id)) for f in findings]}
+def to_json(findings: List[Finding], inputs: int, plots: Dict[str, str],
+            run: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+    out = {"tool": TOOL, "version": SCHEMA_VERSION, "summary": summary(findings, inputs),
+           "findings": [finding_json(f, plots.get(f.id)) for f in findings]}
+    if run is not None:
+        out["run"] = run
+    return out
 
 
 # ---- Markdown ----------------------------------------------------------------------------
@@ -127,13 +131,43 @@ def _section(n: int, f: Finding, plot: Optional[str]) -> List[str]:
     return out
 
 
-def to_markdown(findings: List[Finding], inputs: int, plots: Dict[str, str]) -> str:
+def _pct(part: Dict[str, Any]) -> str:
+    return f"{part['percent']:.1f}% ({part['covered']}/{part['count']})"
+
+
+def _run_lines(run: Dict[str, Any]) -> List[str]:
+    """The nightly's own figures (--run-info): fuzz targets, stress scenarios, coverage."""
+    out = ["## Run", ""]
+    fuzz = run.get("fuzz") or []
+    if fuzz:
+        out += ["| target | seconds | exec/s | cov | corpus | artifacts |", "|---|---|---|---|---|---|"]
+        out += [f"| {_cell(str(t.get('target')))} | {t.get('seconds', '')} | {t.get('exec_per_s', '')} "
+                f"| {t.get('cov', '')} | {t.get('corpus', '')} | {t.get('artifacts', '')} |" for t in fuzz]
+        out.append("")
+    stress = run.get("stress") or []
+    if stress:
+        out += ["| scenario | exit | loops | loops/s | growth B/loop | verdict |", "|---|---|---|---|---|---|"]
+        out += [f"| {_cell(str(t.get('scenario')))} | {t.get('exit', '')} | {t.get('loops', '')} "
+                f"| {t.get('loops_per_s', '')} | {t.get('growth_bytes_per_loop', '')} "
+                f"| {t.get('verdict', '')} |" for t in stress]
+        out.append("")
+    cov = run.get("coverage")
+    if cov and "lines" in cov:
+        out += [f"Engine coverage of the corpus: lines {_pct(cov['lines'])}, "
+                f"branches {_pct(cov['branches'])}, functions {_pct(cov['functions'])}.", ""]
+    return out
+
+
+def to_markdown(findings: List[Finding], inputs: int, plots: Dict[str, str],
+                run: Optional[Dict[str, Any]] = None) -> str:
     s = summary(findings, inputs)
     out = ["# ics-triage report", "",
            f"{s['inputs']} input file(s), {s['reports']} report(s), {s['findings']} finding(s): "
            f"{s['new']} new, {s['regression']} regression(s), {s['known']} known.", ""]
     if findings:
         out += _table(findings) + [""]
+    if run:
+        out += _run_lines(run)
     for n, f in enumerate(findings, 1):
         out += _section(n, f, plots.get(f.id))
     return "\n".join(out).rstrip() + "\n"

@@ -252,6 +252,28 @@ class StressJsonTest(unittest.TestCase):
     def test_clean_run(self):
         rc, out, report = run_tool([log("stress_clean.json")])
         self.assertEqual((rc, report["findings"]), (0, []))
+        self.assertNotIn("run", report)
+
+    def test_run_info_in_json_and_markdown(self):
+        run = {"fuzz": [{"target": "globset", "seconds": 60, "exec_per_s": 1234, "cov": 99,
+                         "corpus": 7, "artifacts": 0}],
+               "stress": [{"scenario": "mixed", "exit": 0, "loops": 50, "verdict": "clean"}],
+               "coverage": {k: {"covered": 3, "count": 4, "percent": 75.0}
+                            for k in ("lines", "branches", "functions", "regions")}}
+        fd, path = tempfile.mkstemp(suffix=".json", dir=temp_dir("triage-run-"))
+        with os.fdopen(fd, "w") as f:
+            json.dump(run, f)
+        rc, _, report = run_tool([log("stress_clean.json")], "--run-info", path)
+        self.assertEqual((rc, report["run"]), (0, run))
+        with open(os.path.join(report["_out"], "report.md"), encoding="utf-8") as f:
+            md = f.read()
+        self.assertIn("| globset | 60 | 1234 | 99 | 7 | 0 |", md)
+        self.assertIn("| mixed | 0 | 50 |", md)
+        self.assertIn("lines 75.0% (3/4)", md)
+
+    def test_bad_run_info_is_usage_error(self):
+        rc, out, _ = run_tool([log("stress_clean.json")], "--run-info", "/nonexistent.json")
+        self.assertEqual(rc, 2, out)
 
 
 class KnownFindingsTest(unittest.TestCase):
