@@ -63,7 +63,8 @@ def _is_artifact(name: str) -> bool:
 
 def list_inputs(paths: List[str], skip_dir: Optional[str]) -> Tuple[List[str], List[str]]:
     """(files to read, folders to search for reproducer inputs). Folders are walked in name
-    order; libFuzzer artifacts and the --out folder are not read as logs."""
+    order; libFuzzer artifacts, corpus folders (inputs, never logs) and the --out folder are
+    not read as logs."""
     files, dirs = [], []
     skip = os.path.abspath(skip_dir) if skip_dir else None
     for path in paths:
@@ -75,6 +76,8 @@ def list_inputs(paths: List[str], skip_dir: Optional[str]) -> Tuple[List[str], L
         for top, subdirs, names in os.walk(path):
             subdirs[:] = sorted(d for d in subdirs if os.path.abspath(os.path.join(top, d)) != skip)
             dirs.append(top)
+            if os.path.basename(top) == "corpus" and top != path:
+                continue
             files += [os.path.join(top, n) for n in sorted(names) if not _is_artifact(n)]
     return files, dirs
 
