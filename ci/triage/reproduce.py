@@ -97,10 +97,18 @@ def minimize(binary: str, flags: List[str], data: str, out_path: str, runs: int,
             "minimize_status": status}
 
 
+def _replay_env() -> Dict[str, str]:
+    """Replays need stacks (UBSan prints none by default) to compute the crash state."""
+    env = dict(os.environ)
+    env["UBSAN_OPTIONS"] = ":".join(filter(None, [env.get("UBSAN_OPTIONS", ""),
+                                                  "print_stacktrace=1"]))
+    return env
+
+
 def same_bug(finding: Finding, binary: str, data: str, keep_templates: bool) -> bool:
     """Does `binary data` still give this finding's type and state? -minimize_crash keeps any
     crash, and a smaller input may crash somewhere else."""
-    output = _run([binary, *replay_flags(finding), data], 120, dict(os.environ))
+    output = _run([binary, *replay_flags(finding), data], 120, _replay_env())
     target = finding.reproducer.get("target")
     for occ in parse_log(output or "", data):
         if occ.type == finding.type and state_of(occ, keep_templates, target) == finding.state:
