@@ -116,6 +116,9 @@ Status Replica::local_delete(const Gid& message, bool hard) {
 Status Replica::local_set_read(const Gid& message, bool read) {
   auto it = messages_.find(message);
   if (it == messages_.end()) return Error(ErrorCode::NotFound, "no such local message");
+  if (it->second.associated) {  // the server ignores it (3.2.5.9.4.6): the copy would never converge
+    return Error(ErrorCode::NotSupported, "FAI messages have no read state to upload");
+  }
   write_read_flag(it->second, read);
   pending_.push_back({PendingChange::Kind::Read, message, false, read});
   return ok_status();
