@@ -98,6 +98,14 @@ ics::Status converged(const Ctx& c, const Replica& r) {
 
 Replica& pick(Ctx& c) { return c.replicas[below(c.in, c.replicas.size())]; }
 
+// Whether the replica holds whole messages. One with a property list holds a
+// filtered copy: it may delete and mark read, but a local edit there would be
+// an upload of the filtered set, which the convergence oracle cannot judge.
+bool whole(const Replica& r) {
+  const ics::SyncConfig& cfg = r.options().config;
+  return !cfg.hierarchy() && cfg.property_tags.empty() && !cfg.has(ics::sync_flags::kOnlySpecifiedProperties);
+}
+
 // A message of a contents replica, or nullptr.
 const ics::Gid* pick_message(Ctx& c, Replica& r) {
   if (r.options().config.hierarchy() || r.messages().empty()) return nullptr;
@@ -115,7 +123,7 @@ void sync(Ctx& c) {
 void local_modify(Ctx& c) {
   Replica& r = pick(c);
   const ics::Gid* m = pick_message(c, r);
-  if (!m) return;
+  if (!m || !whole(r)) return;
   std::vector<ics::PropValue> set = {ics::PropValue::unicode(ics::tags::kSubject, c.in.ConsumeRandomLengthString(16))};
   std::vector<ics::PropTag> remove;
   if (c.in.ConsumeBool()) remove.push_back(ics::testkit::workload_tags::kBinary);
@@ -124,7 +132,7 @@ void local_modify(Ctx& c) {
 
 void local_create(Ctx& c) {
   Replica& r = pick(c);
-  if (r.options().config.hierarchy()) return;
+  if (!whole(r)) return;
   ics::PropertyBag props;
   props.set(ics::PropValue::unicode(ics::tags::kSubject, c.in.ConsumeRandomLengthString(16)));
   if (c.in.ConsumeBool()) {
