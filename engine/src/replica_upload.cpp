@@ -193,6 +193,9 @@ Status Replica::import_read(Session& session, std::uint32_t handle, const Pendin
   }
   ICS_TRY_ASSIGN(ReadStateResult r,
                  import_read_state_changes(session, handle, {{serialize_gid(c.key), c.read}}));
+  // The server now has c.read and the transfer state marks its read CN seen,
+  // so the local copy must say so too, even if a sync since overwrote it.
+  if (r.changed + r.unchanged != 0) write_read_flag(messages_.at(c.key), c.read);
   upload_counters_.uploaded += r.changed;
   upload_counters_.ignored += r.unchanged + r.ignored + r.skipped;
   return ok_status();
