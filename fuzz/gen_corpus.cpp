@@ -24,6 +24,8 @@
 #include "ics/idset.h"
 #include "ics/pcl.h"
 #include "ics/state.h"
+#include "ics/store.h"
+#include "ics/testing/workload.h"
 
 namespace {
 
@@ -659,6 +661,192 @@ void state_upload_seeds(Seeds& seeds, Rng& rng) {
   }
 }
 
+
+// ---------------------------------------------------------------------------
+// import: FuzzedDataProvider scripts for fuzz_import. The target's first two
+// bytes pick the workload seed and size; the generator builds the same store
+// (ics::testkit::Workload) to know how many keys the target's pools hold, so
+// that an index byte names the message just created. Op bytes index the
+// target's table (change = 0, deletes = 3, hierarchy deletes = 4, read = 5,
+// move = 6, folder = 7, server change = 9, stray = 10). The fuzzed-bytes
+// fields get engine-serialized GIDs, XIDs and PCLs.
+
+struct ImportPools {
+  std::size_t messages = 0;  // folder (both kinds) + elsewhere
+  std::size_t folders = 0;   // below the synchronized folder
+};
+
+ImportPools import_pools(std::uint8_t seed, std::size_t populate) {
+  ics::Store store(ics::StoreOptions{ics::Guid::from_seed(7), 1});
+  ics::testkit::WorkloadOptions wo;
+  wo.long_body_percent = 0;
+  auto wl = ics::testkit::Workload::create(store, seed, wo);
+  if (!wl.ok()) must(wl.error(), "Workload::create");
+  must(wl->populate(populate), "populate");
+  ImportPools p;
+  for (ics::Fid f : {wl->folder(), wl->elsewhere()}) {
+    for (auto kind : {ics::MessageKind::Normal, ics::MessageKind::Associated}) {
+      auto ids = store.message_ids(f, kind);
+      if (!ids.ok()) must(ids.error(), "message_ids");
+      p.messages += ids->size();
+    }
+  }
+  auto tree = store.folder_tree(wl->folder());
+  if (!tree.ok()) must(tree.error(), "folder_tree");
+  p.folders = tree->size();
+  return p;
+}
+
+// Shapes of the target's make_version: Newer, Same, Older, Conflict, Raw.
+enum ImportShape : std::uint8_t { kNewer, kSame, kOlder, kConflict, kRaw };
+
+// One ImportMessageChange of an existing key (index into the pool) or, with
+// index < 0, of a fresh client key; a subject from the front.
+// `exists`: whether the key names a message when the target imports it.
+void import_change(FdpScript& s, int index, bool associated, bool fail_on_conflict, ImportShape shape,
+                   int time_case, bool race, const std::string& subject, bool exists = true) {
+  s.u8(0);
+  if (index < 0) {
+    s.u8(0).flag(associated);
+  } else {
+    s.u8(3).u8(static_cast<std::uint8_t>(index));
+    if (!exists) s.flag(associated);
+  }
+  s.u8(1).flag(fail_on_conflict).u8(1).u8(shape).u8(static_cast<std::uint8_t>(time_case));
+  if (time_case == 1) s.u16(60);
+  s.u8(1).u8(0);  // one property: PidTagSubject
+  s.bytes(Bytes(subject.begin(), subject.end())).bytes(Bytes{'\\', 'x'});
+  if (index >= 0 && exists) s.u8(race ? 0 : 1);
+}
+
+void import_seeds(Seeds& seeds, Rng& rng) {
+  const std::uint8_t seed = 3;
+  const std::size_t populate = 6;  // the target's second byte: 2 + 4
+  const ImportPools pools = import_pools(seed, populate);
+  auto header = [&](FdpScript& s) { s.u8(seed).u8(4); };
+  const int created = static_cast<int>(pools.messages);  // the first fresh key's index
+  {
+    FdpScript s;  // create, update, conflict both ways, FailOnConflict, ignore, race
+    header(s);
+    import_change(s, -1, false, false, kNewer, 1, false, "created");
+    import_change(s, created, false, false, kNewer, 1, false, "updated");
+    import_change(s, created, false, false, kConflict, 1, false, "client wins");
+    import_change(s, created, false, false, kConflict, 2, false, "server wins");
+    import_change(s, created, false, true, kConflict, 1, false, "fail on conflict");
+    import_change(s, created, false, false, kSame, 0, false, "same");
+    import_change(s, created, false, false, kOlder, 0, false, "older");
+    import_change(s, created, false, false, kNewer, 1, true, "raced");
+    import_change(s, 0, false, false, kNewer, 1, false, "populated");
+    seeds.write("import", "message-lifecycle", s.out());
+  }
+  {
+    FdpScript s;  // FAI create, read states, soft and hard deletes, re-import of a deleted key
+    header(s);
+    import_change(s, -1, true, false, kNewer, 1, false, "fai");
+    s.u8(5).u8(3);  // read: three keys
+    for (int i = 0; i < 3; ++i) s.u8(3).u8(static_cast<std::uint8_t>(i));
+    for (int i = 0; i < 3; ++i) s.flag(i != 1);
+    s.u8(1);  // no fuzzed key
+    s.u8(3).flag(false).u8(1).u8(2).u8(3).u8(0).u8(3).u8(1).u8(1);  // soft delete keys 0, 1
+    s.u8(3).flag(true).u8(1).u8(1).u8(3).u8(2).u8(1);               // hard delete key 2
+    import_change(s, 0, false, false, kNewer, 1, false, "deleted", false);
+    s.u8(9);  // a server change
+    seeds.write("import", "read-and-deletes", s.out());
+  }
+  {
+    FdpScript s;  // folders: create, rename, conflict; move from elsewhere; hierarchy delete
+    header(s);
+    std::size_t folders = pools.folders;  // the target's folder pool as it grows
+    for (ImportShape shape : {kNewer, kNewer, kConflict}) {
+      s.u8(7);
+      const bool fresh = shape == kNewer || folders == 0;
+      if (folders > 0) s.flag(fresh);
+      if (!fresh && folders > 1) s.u8(static_cast<std::uint8_t>(folders - 1));
+      s.u8(shape);
+      if (folders > 0) s.flag(false);  // parent: the collector's folder
+      s.u8(1).u16(30);
+      s.bytes(Bytes{'f', 'o', 'l', 'd', 'e', 'r', '\\', 'x'}).flag(true);
+      if (fresh) ++folders;
+    }
+    s.u8(6).u8(static_cast<std::uint8_t>(pools.messages - 1)).flag(false).u8(kSame);
+    s.u8(6).u8(static_cast<std::uint8_t>(pools.messages - 1)).flag(true).u8(kNewer);
+    s.u8(4).flag(true).u8(1).u8(1).flag(false).u8(0).u8(1);  // hard-delete the first folder
+    s.u8(10).u32(0xDEAD);
+    seeds.write("import", "folders-and-moves", s.out());
+  }
+  // Raw fields: engine-made GIDs, XIDs and PCLs at the front, random scripts behind.
+  ics::Pcl pcl;
+  pcl.add(ics::Xid::from_globcnt(ics::Guid::from_seed(7), 12));
+  pcl.add(ics::Xid::from_globcnt(ics::Guid::from_seed(0xC11E), 3));
+  const Bytes front = concat(concat(ics::serialize_gid(ics::Gid{ics::Guid::from_seed(7), 5}), pcl.serialize()),
+                             ics::serialize_xid(ics::Xid::from_globcnt(ics::Guid::from_seed(0xC11E), 9)));
+  for (int i = 0; i < 6; ++i) {
+    Bytes b = front;
+    for (std::size_t k = 0; k < 48 + static_cast<std::size_t>(i) * 24; ++k) b.push_back(static_cast<std::uint8_t>(rng()));
+    seeds.write("import", "raw-fields-" + std::to_string(i), b);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// sync_session: conversations for fuzz_sync_session. Op bytes: server changes
+// = 0, sync = 1, modify = 3, create = 4, delete = 5, read = 6, upload = 7.
+
+// A contents replica: flags, extra flags, no property list, buffer and chunk.
+void contents_replica(FdpScript& s, std::uint16_t flags, std::uint8_t extra, bool partial, bool tiny_buffer,
+                      std::uint8_t chunk) {
+  s.u8(1).u16(flags).u8(1).u8(extra).flag(partial).u8(1);
+  if (tiny_buffer) {
+    s.u8(0).u8(6);
+  } else {
+    s.u8(1).u16(1000);
+  }
+  if (chunk == 0) {
+    s.flag(true);
+  } else {
+    s.flag(false).u8(static_cast<std::uint8_t>(chunk - 1));
+  }
+}
+
+void sync_session_seeds(Seeds& seeds, Rng& rng) {
+  const std::uint16_t normal = 0x0020, fai = 0x0010, read_state = 0x0008, progress = 0x8000;
+  {
+    FdpScript s;  // two replicas edit the same message: a conflict, then convergence
+    s.u8(5).u8(3).u8(1);  // seed, 4 messages, 2 replicas
+    contents_replica(s, normal | read_state, 0x05, false, false, 0);
+    contents_replica(s, normal | fai | progress, 0x0F, true, false, 7);
+    s.u8(1).u8(0).u8(1).u8(1);                 // both sync
+    s.u8(3).u8(0).u8(0).flag(false);           // r0 modifies its first message
+    s.bytes(Bytes{'a', '\\', 'x'});
+    s.u8(3).u8(1).u8(0).flag(true);            // r1 the same message
+    s.bytes(Bytes{'b', '\\', 'x'});
+    s.u8(7).u8(0).u8(7).u8(1);                 // both upload
+    s.u8(0).u8(2).u8(1).u8(0).u8(1).u8(1);     // server changes, both sync
+    seeds.write("sync_session", "conflict-two-replicas", s.out());
+  }
+  {
+    FdpScript s;  // one replica: local create / delete / read, tiny buffers, chunked state
+    s.u8(9).u8(5).u8(0);
+    contents_replica(s, normal | fai | read_state, 0x00, false, true, 3);
+    s.u8(1).u8(4).bytes(Bytes{'n', 'e', 'w', '\\', 'x'}).flag(true).u32(77).u8(1);
+    s.u8(6).u8(0).flag(true).u8(5).u8(1).flag(true).u8(7).u8(0).u8(3).u8(1);
+    seeds.write("sync_session", "local-changes-tiny-buffers", s.out());
+  }
+  {
+    FdpScript s;  // a hierarchy replica beside a contents one, folder changes in between
+    s.u8(2).u8(4).u8(1);
+    s.u8(0).u16(0x0002).u8(0x05);  // hierarchy, NoDeletions, Eid | Cn
+    s.u8(1).u16(2000).flag(true);
+    contents_replica(s, normal, 0x02, false, false, 0);
+    s.u8(1).u8(0).u8(0).u8(3).u8(1).u8(0).u8(0).u8(2).u8(1).u8(1).u8(7).u8(0);
+    seeds.write("sync_session", "hierarchy-and-contents", s.out());
+  }
+  for (int i = 0; i < 6; ++i) {
+    Bytes b(24 + static_cast<std::size_t>(i) * 16);
+    for (auto& x : b) x = static_cast<std::uint8_t>(rng());
+    seeds.write("sync_session", "random-" + std::to_string(i), b);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -674,6 +862,8 @@ int main(int argc, char** argv) {
   fxstream_seeds(seeds, rng);
   pcl_seeds(seeds, rng);
   state_upload_seeds(seeds, rng);
+  import_seeds(seeds, rng);
+  sync_session_seeds(seeds, rng);
   std::fprintf(stderr, "gen_corpus: %d seeds into %s\n", seeds.count(), argv[1]);
   return seeds.exit_code();
 }

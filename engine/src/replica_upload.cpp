@@ -116,6 +116,9 @@ Status Replica::local_delete(const Gid& message, bool hard) {
 Status Replica::local_set_read(const Gid& message, bool read) {
   auto it = messages_.find(message);
   if (it == messages_.end()) return Error(ErrorCode::NotFound, "no such local message");
+  if (it->second.associated) {  // the server ignores it (3.2.5.9.4.6): the copy would never converge
+    return Error(ErrorCode::NotSupported, "FAI messages have no read state to upload");
+  }
   write_read_flag(it->second, read);
   pending_.push_back({PendingChange::Kind::Read, message, false, read});
   return ok_status();
@@ -190,6 +193,9 @@ Status Replica::import_read(Session& session, std::uint32_t handle, const Pendin
   }
   ICS_TRY_ASSIGN(ReadStateResult r,
                  import_read_state_changes(session, handle, {{serialize_gid(c.key), c.read}}));
+  // The server now has c.read and the transfer state marks its read CN seen,
+  // so the local copy must say so too, even if a sync since overwrote it.
+  if (r.changed + r.unchanged != 0) write_read_flag(messages_.at(c.key), c.read);
   upload_counters_.uploaded += r.changed;
   upload_counters_.ignored += r.unchanged + r.ignored + r.skipped;
   return ok_status();
