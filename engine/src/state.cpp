@@ -107,6 +107,11 @@ StateUpload::StateUpload(Session& session, bool hierarchy)
 
 Status StateUpload::begin(PropTag property, std::uint32_t size) {
   if (open()) return Error(ErrorCode::NotSupported, "a state upload is already open");
+#if defined(ICS_SEEDED_BUG_STATE_REJECT_STICKY)
+  // Seeded bug: one rejected property makes the context refuse every later one.
+  if (rejected_) return Error(ErrorCode::InvalidParameter, "not an ICS state property");
+  rejected_ = !state_property(property, hierarchy_).ok() || size > buffer_.cap();
+#endif
   ICS_TRY_ASSIGN(StateProperty p, state_property(property, hierarchy_));
   if (size > buffer_.cap()) return Error(ErrorCode::TooBig, "state larger than the per-context cap");
   property_ = p;
