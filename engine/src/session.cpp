@@ -143,9 +143,9 @@ void Session::detach(std::size_t slot) {
   --live_;
 #if defined(ICS_SEEDED_BUG_DOWNLOAD_CONTEXT_RETAINED)
   // Seeded bug (the Exchange 2003 ICS leak): a released download context stays reachable
-  // from the session, with everything it holds, until logoff.
+  // from the session, with everything it holds, in a slot no handle names, until logoff.
   if (kind == ObjectKind::DownloadContext) {
-    retained_.push_back(std::move(object));
+    slots_.emplace_back().object = std::move(object);
     return;
   }
 #endif

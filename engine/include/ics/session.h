@@ -146,9 +146,6 @@ class Session {
   std::vector<std::size_t> free_;
   std::size_t live_ = 0;
   bool self_charged_ = false;
-#if defined(ICS_SEEDED_BUG_DOWNLOAD_CONTEXT_RETAINED)
-  std::vector<std::unique_ptr<SessionObject>> retained_;  // seeded bug (session.cpp)
-#endif
 };
 
 }  // namespace ics

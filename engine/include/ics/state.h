@@ -82,9 +82,6 @@ class StateUpload {
   ChargedBuffer buffer_;
   bool hierarchy_;
   std::optional<StateProperty> property_;
-#if defined(ICS_SEEDED_BUG_STATE_REJECT_STICKY)
-  bool rejected_ = false;  // seeded bug (state.cpp)
-#endif
 };
 
 }  // namespace ics
