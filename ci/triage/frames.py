@@ -1,5 +1,6 @@
 """Stack frames: parse one symbolised frame line, normalise function names, and pick the
 crash state (the top frames that belong to the program, not to a runtime or library)."""
+import os
 import re
 from dataclasses import dataclass
 from typing import List, Optional
@@ -187,7 +188,10 @@ def is_ignored(frame: Frame) -> bool:
         return True
     if _IGNORED_FUNCTIONS.search(normalize_function(frame.function)):
         return True
-    return bool(_IGNORED_PATHS.search(frame.file) or _IGNORED_PATHS.search(frame.module))
+    # Normalised first: a build folder named like a sanitizer (build/asan/../../engine/x.cpp,
+    # as clang records relative sources) is not the sanitizer runtime.
+    path = os.path.normpath(frame.file) if frame.file else frame.file
+    return bool(_IGNORED_PATHS.search(path) or _IGNORED_PATHS.search(frame.module))
 
 
 def crash_state(frames: List[Frame], keep_templates: bool = False,

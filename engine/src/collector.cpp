@@ -362,7 +362,12 @@ Result<MessagePlan> plan_message(const Collector& c, const std::optional<Message
     return p;
   }
   MessagePlan p;
-  switch (compare(server->pcl, m.in.header.pcl)) {
+  PclOrder order = compare(server->pcl, m.in.header.pcl);
+#if defined(ICS_SEEDED_BUG_CONFLICT_AS_NEWER)
+  // Seeded bug: a conflicting version is taken as newer; the server's change is lost silently.
+  if (order == PclOrder::Conflict) order = PclOrder::Newer;
+#endif
+  switch (order) {
     case PclOrder::Equal:
     case PclOrder::Older:
       return Error(ErrorCode::SyncIgnore, "the store has this version or a newer one");

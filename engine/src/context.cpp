@@ -75,7 +75,13 @@ Result<std::uint32_t> get_transfer_state(Session& s, std::uint32_t handle) {
   ICS_TRY_ASSIGN(StatefulContext * ctx, stateful(s, handle));
   if (ctx->upload().open()) return Error(ErrorCode::NotSupported, "a state upload is still open");
   ICS_TRY_ASSIGN(IcsState state, ctx->transfer_state());
+#if defined(ICS_SEEDED_BUG_TRANSFER_STATE_LEAK)
+  // Seeded bug: the state is serialised from a heap copy that nothing frees.
+  const IcsState* snapshot = new IcsState(std::move(state));
+  ICS_TRY_ASSIGN(Bytes stream, serialize_state(*snapshot, ctx->hierarchy()));
+#else
   ICS_TRY_ASSIGN(Bytes stream, serialize_state(state, ctx->hierarchy()));
+#endif
   auto obj = std::make_unique<TransferStateObject>(s.memory());
   ICS_TRY(obj->load(std::move(stream)));
   return s.add(std::move(obj), handle);

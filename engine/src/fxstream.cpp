@@ -380,7 +380,12 @@ Status FxParser::on_var_bytes(Reader& in) {
   ByteView v;
   in.read_bytes(n, v);
   consumed_ += n;
+#if defined(ICS_SEEDED_BUG_FX_SPLIT_VALUE)
+  // Seeded bug: the rest of a value cut across buffers is put in front of its first part.
+  bytes_.insert(bytes_.begin(), v.begin(), v.end());
+#else
   bytes_.insert(bytes_.end(), v.begin(), v.end());
+#endif
   var_left_ -= static_cast<std::uint32_t>(n);
   if (var_left_ != 0) return ok_status();
   if (step_ == Step::VarBytes) {

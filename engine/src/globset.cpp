@@ -15,7 +15,12 @@ bool by_low(const GlobRange& a, const GlobRange& b) { return a.low < b.low; }
 // Appends r to out (sorted by low), merging it into the last range when they
 // overlap or touch.
 void append_coalesced(std::vector<GlobRange>& out, const GlobRange& r) {
+#if defined(ICS_SEEDED_BUG_GLOBSET_ADJACENT_MERGE)
+  // Seeded bug: "adjacent" taken one value too far, so a one-value gap is swallowed.
+  if (!out.empty() && r.low <= out.back().high + 2) {
+#else
   if (!out.empty() && r.low <= out.back().high + 1) {
+#endif
     out.back().high = std::max(out.back().high, r.high);
     return;
   }
@@ -110,8 +115,14 @@ Status Globset::remove(Globcnt low, Globcnt high) {
   if (std::prev(last)->high > high) pieces[n++] = {high + 1, std::prev(last)->high};
   auto span = static_cast<std::size_t>(last - first);
   if (n > span) {  // one range split in two
+#if defined(ICS_SEEDED_BUG_IDSET_REMOVE_DANGLING)
+    // Seeded bug: `first` is kept across an insert that may reallocate the vector.
+    ranges_.insert(std::next(first), pieces[1]);
+    *first = pieces[0];
+#else
     *first = pieces[1];
     ranges_.insert(first, pieces[0]);
+#endif
     return ok_status();
   }
   std::copy(pieces, pieces + n, first);
@@ -281,9 +292,21 @@ bool GlobsetDecoder::step(std::uint8_t cmd) {
 }
 
 bool GlobsetDecoder::push(unsigned n) {
+#if defined(ICS_SEEDED_BUG_GLOBSET_RANGE_STACK)
+  // Seeded bug: the limit counts Push commands, not bytes, so the stack can pass six bytes.
+  if (stack_.pushes + 1 > kGlobcntBytes) return fail("Push over six bytes on the common byte stack");
+#else
   if (stack_.depth + n > kGlobcntBytes) return fail("Push over six bytes on the common byte stack");
+#endif
   std::uint64_t bytes = 0;
+#if defined(ICS_SEEDED_BUG_GLOBSET_PUSH_UNCHECKED)
+  // Seeded bug: the operand is read straight from the input, without a bounds check.
+  const std::uint8_t* operand = r_.rest().data();
+  for (unsigned i = 0; i < n; ++i) bytes = bytes << 8 | operand[i];
+  (void)r_.skip(std::min<std::size_t>(n, r_.remaining()));
+#else
   if (!r_.read_be(n, bytes)) return fail("truncated Push");
+#endif
   Globcnt value = stack_.prefix << (8 * n) | bytes;
   if (stack_.depth + n == kGlobcntBytes) {  // a singleton; the Push pops itself
     out_.add(value, value);
@@ -322,7 +345,12 @@ bool GlobsetDecoder::bitmask() {
     return fail("Bitmask carries out of the low-order byte");
   }
   unsigned firsts = bits & ~(bits << 1);
+#if defined(ICS_SEEDED_BUG_BITMASK_MISDECODE)
+  // Seeded bug: the run ends are found with the wrong shift: every run decodes to its first value.
+  unsigned lasts = bits & ~(bits << 1);
+#else
   unsigned lasts = bits & ~(bits >> 1);
+#endif
   Globcnt base = stack_.prefix << 8 | start;
   while (firsts != 0) {
     out_.add(base + static_cast<unsigned>(std::countr_zero(firsts)),
@@ -334,7 +362,11 @@ bool GlobsetDecoder::bitmask() {
 }
 
 bool GlobsetDecoder::range() {
+#if defined(ICS_SEEDED_BUG_GLOBSET_RANGE_STACK)
+  // Seeded bug: no check of the stack depth; the operand length below wraps past six bytes.
+#else
   if (stack_.depth > kGlobcntBytes - 1) return fail("Range with six bytes on the stack");
+#endif
   unsigned n = kGlobcntBytes - stack_.depth;
   ByteView operands;
   if (!r_.read_bytes(2 * n, operands)) return fail("truncated Range");

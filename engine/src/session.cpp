@@ -26,7 +26,13 @@ Error null_object(std::string what) { return Error(ErrorCode::NullObject, std::m
 Session::Session(std::shared_ptr<Store> store, const SessionOptions& options)
     : store_(std::move(store)),
       id_(store_->next_session_id()),
+#if defined(ICS_SEEDED_BUG_HANDLE_CROSS_SESSION)
+      // Seeded bug: handles do not depend on the session, so another session's handle
+      // resolves here (the owner check below cannot see it: the table is this session's).
+      salt_(0 * salt_for(id_)),
+#else
       salt_(salt_for(id_)),
+#endif
       account_(&store_->memory_stats(), options.memory_budget),
       max_state_size_(options.max_state_size),
       max_handles_(std::min(options.max_handles, kMaxHandles)) {}
@@ -135,6 +141,14 @@ void Session::detach(std::size_t slot) {
   // Retire the slot when its next handle could need a generation past the max.
   if (s.generation + 2 <= kMaxGeneration) free_.push_back(slot);
   --live_;
+#if defined(ICS_SEEDED_BUG_DOWNLOAD_CONTEXT_RETAINED)
+  // Seeded bug (the Exchange 2003 ICS leak): a released download context stays reachable
+  // from the session, with everything it holds, in a slot no handle names, until logoff.
+  if (kind == ObjectKind::DownloadContext) {
+    slots_.emplace_back().object = std::move(object);
+    return;
+  }
+#endif
   object.reset();
   account_.release(kind, charged);
 }

@@ -107,6 +107,15 @@ StateUpload::StateUpload(Session& session, bool hierarchy)
 
 Status StateUpload::begin(PropTag property, std::uint32_t size) {
   if (open()) return Error(ErrorCode::NotSupported, "a state upload is already open");
+#if defined(ICS_SEEDED_BUG_STATE_REJECT_STICKY)
+  // Seeded bug: a rejected property leaves a byte in the buffer, and a buffer holding bytes
+  // with no upload open makes the context refuse every later property.
+  if (!buffer_.empty()) return Error(ErrorCode::InvalidParameter, "not an ICS state property");
+  if (!state_property(property, hierarchy_).ok() || size > buffer_.cap()) {
+    const std::uint8_t rejected = 1;
+    (void)buffer_.append(ByteView(&rejected, 1));
+  }
+#endif
   ICS_TRY_ASSIGN(StateProperty p, state_property(property, hierarchy_));
   if (size > buffer_.cap()) return Error(ErrorCode::TooBig, "state larger than the per-context cap");
   property_ = p;

@@ -744,6 +744,11 @@ Result<Globcnt> Store::set_read(Mid mid, bool read) {
   if (it == s.messages.end()) return not_found("message", mid);
   MessageRec& m = it->second;
   if (m.read == read) return Globcnt{0};
+#if defined(ICS_SEEDED_BUG_READ_STATE_WITHOUT_CN)
+  // Seeded bug: the read state changes without a change number; replicas never see it.
+  m.read = read;
+  return m.read_cn;
+#endif
   ICS_TRY_ASSIGN(Globcnt cn, allocate(s, 1));
   FolderRec& f = s.folders.at(m.folder);
   if (m.read_cn != 0) f.by_read_cn.erase(m.read_cn);
@@ -779,7 +784,11 @@ Result<Globcnt> Store::move_message(Mid mid, Fid dest) {
   if (m.folder == dest) return Error(ErrorCode::InvalidParameter, "move into the same folder");
   ICS_TRY_ASSIGN(Globcnt cn, allocate(s, 1));
   relocate(s, mid, m, dest, cn);
+#if !defined(ICS_SEEDED_BUG_MOVE_WITHOUT_CN)
   stamp_server_change(m, s.guid, cn);
+#else
+  // Seeded bug: the moved message keeps its old change number; replicas miss the move.
+#endif
   link(dit->second, mid, m);
   return cn;
 }

@@ -74,6 +74,13 @@ Result<std::optional<Restriction>> validate_sync_config(const SyncConfig& config
 }
 
 Result<std::uint32_t> sync_configure(Session& session, Fid folder, const SyncConfig& config) {
+#if defined(ICS_SEEDED_BUG_ERROR_PATH_LEAK)
+  // Seeded bug: the context is built before the property tags are checked, and a bad tag
+  // returns without freeing it.
+  auto* early = new DownloadContext(session, folder, config, std::nullopt);
+  for (PropTag tag : config.property_tags) ICS_TRY(check_property_tag(tag));
+  delete early;
+#endif
   ICS_TRY_ASSIGN(std::optional<Restriction> restriction, validate_sync_config(config));
   ICS_TRY(session.store().get_folder(folder));
   auto context = std::make_unique<DownloadContext>(session, folder, config, std::move(restriction));

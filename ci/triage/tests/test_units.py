@@ -104,6 +104,14 @@ class CrashStateTest(unittest.TestCase):
             "ics::Sync::run() /r/engine/src/sync.cpp:9:1")
         self.assertEqual(crash_state(frames), ["ics::Writer::put", "ics::FxWriter::flush", "ics::Sync::next"])
 
+    def test_build_folder_named_asan_is_not_the_runtime(self):
+        # clang records sources relative to the build folder: build/asan/../../engine/...
+        frames = self.frames(
+            "__asan_memcpy /src/llvm/compiler-rt/lib/asan/asan_interceptors.cpp:22",
+            "ics::get_transfer_state(ics::Session&, unsigned int) /r/build/asan/../../engine/src/context.cpp:80:30",
+            "ics::run() /r/build/bugzoo/x/asan/../../../../engine/src/a.cpp:3:1")
+        self.assertEqual(crash_state(frames), ["ics::get_transfer_state", "ics::run"])
+
     def test_cut_at_fuzz_entry(self):
         frames = self.frames("ics::decode() /r/engine/src/a.cpp:1",
                              "LLVMFuzzerTestOneInput /r/fuzz/fuzz_a.cpp:9",
