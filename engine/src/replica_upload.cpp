@@ -116,6 +116,11 @@ Status Replica::local_delete(const Gid& message, bool hard) {
 Status Replica::local_set_read(const Gid& message, bool read) {
   auto it = messages_.find(message);
   if (it == messages_.end()) return Error(ErrorCode::NotFound, "no such local message");
+  if (it->second.associated) {
+    // The server MUST ignore read-state changes of FAI messages ([MS-OXCFXICS]
+    // 3.2.5.9.4.6): a local one would never reach it, nor ever be undone.
+    return Error(ErrorCode::NotSupported, "read state of an FAI message");
+  }
   write_read_flag(it->second, read);
   pending_.push_back({PendingChange::Kind::Read, message, false, read});
   return ok_status();
