@@ -213,7 +213,7 @@ Result<Gid> gid_arg(ByteView b, std::string_view what) {
 // Whether a new object may take source_key (see collector.h, "Ids").
 Status check_new_key(const Store& store, const Gid& key) {
   if (key.guid != store.guid()) return ok_status();
-  if (key.globcnt == 0 || key.globcnt > store.current_cn()) {
+  if (key.globcnt == 0 || key.globcnt > store.current_id()) {
     return Error(ErrorCode::InvalidParameter, "a local id the store never handed out");
   }
   if (store.is_reserved_deleted(key.globcnt)) {

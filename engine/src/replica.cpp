@@ -6,25 +6,14 @@
 
 #include "ics/context.h"
 #include "ics/fxstream.h"
+#include "replica_detail.h"
 
 namespace ics {
 namespace {
 
-// Releases a handle when the sync leaves, whatever the path.
-class HandleGuard {
- public:
-  HandleGuard(Session& session, std::uint32_t handle) : session_(session), handle_(handle) {}
-  ~HandleGuard() { (void)session_.release(handle_); }
-  HandleGuard(const HandleGuard&) = delete;
-  HandleGuard& operator=(const HandleGuard&) = delete;
-
- private:
-  Session& session_;
-  std::uint32_t handle_;
-};
-
-constexpr StateProperty kStateOrder[] = {StateProperty::IdsetGiven, StateProperty::CnsetSeen,
-                                         StateProperty::CnsetSeenFAI, StateProperty::CnsetRead};
+using detail::HandleGuard;
+using detail::kStateOrder;
+using detail::read_flag;
 
 Result<GuidIdSet> resolve(const IdSet& set, const Store& store) {
   GuidIdSet out;
@@ -37,12 +26,6 @@ Result<GuidIdSet> resolve(const IdSet& set, const Store& store) {
     out.insert(*guid, globset);
   }
   return out;
-}
-
-bool read_flag(const PropertyBag& props) {
-  const PropValue* v = props.get(tags::kMessageFlags);
-  const std::uint64_t* flags = v ? v->as_integer() : nullptr;
-  return flags != nullptr && (*flags & kMessageFlagRead) != 0;
 }
 
 // Calls f(iterator) for every entry of map whose key is in ids.
@@ -183,13 +166,7 @@ void Replica::remove_messages(const GuidIdSet& ids) {
 
 void Replica::set_read(const GuidIdSet& ids, bool read) {
   for_each_in(messages_, ids, [read](MessageMap::iterator it) {
-    LocalMessage& m = it->second;
-    std::uint64_t flags = 0;
-    const PropValue* v = m.props.get(tags::kMessageFlags);
-    if (v != nullptr && v->as_integer() != nullptr) flags = *v->as_integer();
-    flags = read ? (flags | kMessageFlagRead) : (flags & ~std::uint64_t{kMessageFlagRead});
-    m.props.set(PropValue::integer(tags::kMessageFlags, flags));
-    m.read = read;
+    detail::write_read_flag(it->second, read);
     return std::next(it);
   });
 }

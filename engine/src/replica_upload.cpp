@@ -5,33 +5,14 @@
 #include "ics/context.h"
 #include "ics/fxstream.h"
 #include "ics/replica.h"
+#include "replica_detail.h"
 
 namespace ics {
 namespace {
 
-class CollectorGuard {
- public:
-  CollectorGuard(Session& session, std::uint32_t handle) : session_(session), handle_(handle) {}
-  ~CollectorGuard() { (void)session_.release(handle_); }
-  CollectorGuard(const CollectorGuard&) = delete;
-  CollectorGuard& operator=(const CollectorGuard&) = delete;
-
- private:
-  Session& session_;
-  std::uint32_t handle_;
-};
-
-constexpr StateProperty kUploadOrder[] = {StateProperty::IdsetGiven, StateProperty::CnsetSeen,
-                                          StateProperty::CnsetSeenFAI, StateProperty::CnsetRead};
-
-void write_read_flag(LocalMessage& m, bool read) {
-  std::uint64_t flags = 0;
-  const PropValue* v = m.props.get(tags::kMessageFlags);
-  if (v != nullptr && v->as_integer() != nullptr) flags = *v->as_integer();
-  flags = read ? (flags | kMessageFlagRead) : (flags & ~std::uint64_t{kMessageFlagRead});
-  m.props.set(PropValue::integer(tags::kMessageFlags, flags));
-  m.read = read;
-}
+using detail::HandleGuard;
+using detail::read_flag;
+using detail::write_read_flag;
 
 // The four ICS header values of an import, then the message's properties.
 std::vector<PropValue> import_values(const Gid& key, const LocalMessage& m) {
@@ -51,7 +32,7 @@ bool expected_refusal(const Error& e) {
 
 Result<IcsState> read_transfer_state(Session& session, std::uint32_t handle, std::size_t chunk) {
   ICS_TRY_ASSIGN(std::uint32_t ts, get_transfer_state(session, handle));
-  CollectorGuard guard(session, ts);
+  HandleGuard guard(session, ts);
   Bytes stream;
   for (;;) {
     ICS_TRY_ASSIGN(BufferResult r, get_buffer(session, ts, chunk));
@@ -86,10 +67,7 @@ Status Replica::local_modify(const Gid& message, const std::vector<PropValue>& s
   if (it == messages_.end()) return Error(ErrorCode::NotFound, "no such local message");
   for (const PropValue& v : set) it->second.props.set(v);
   for (PropTag t : remove) it->second.props.erase(t);
-  it->second.read = [&] {
-    const PropValue* v = it->second.props.get(tags::kMessageFlags);
-    return v != nullptr && v->as_integer() != nullptr && (*v->as_integer() & kMessageFlagRead) != 0;
-  }();
+  it->second.read = read_flag(it->second.props);
   stamp(it->second);
   pending_.push_back({PendingChange::Kind::Change, message});
   return ok_status();
@@ -100,8 +78,7 @@ Gid Replica::local_create(PropertyBag props, bool associated) {
   LocalMessage& m = messages_[key];
   m.props = std::move(props);
   m.associated = associated;
-  const PropValue* v = m.props.get(tags::kMessageFlags);
-  m.read = v != nullptr && v->as_integer() != nullptr && (*v->as_integer() & kMessageFlagRead) != 0;
+  m.read = read_flag(m.props);
   stamp(m);
   pending_.push_back({PendingChange::Kind::Change, key});
   return key;
@@ -116,8 +93,10 @@ Status Replica::local_delete(const Gid& message, bool hard) {
 Status Replica::local_set_read(const Gid& message, bool read) {
   auto it = messages_.find(message);
   if (it == messages_.end()) return Error(ErrorCode::NotFound, "no such local message");
-  if (it->second.associated) {  // the server ignores it (3.2.5.9.4.6): the copy would never converge
-    return Error(ErrorCode::NotSupported, "FAI messages have no read state to upload");
+  if (it->second.associated) {
+    // The server MUST ignore read-state changes of FAI messages ([MS-OXCFXICS]
+    // 3.2.5.9.4.6): a local one would never reach it, nor ever be undone.
+    return Error(ErrorCode::NotSupported, "read state of an FAI message");
   }
   write_read_flag(it->second, read);
   pending_.push_back({PendingChange::Kind::Read, message, false, read});
@@ -129,13 +108,13 @@ Status Replica::upload(Session& session) {
   deleted_now_ = GuidIdSet{};
   if (options_.config.hierarchy()) return Error(ErrorCode::NotSupported, "upload of a hierarchy replica");
   ICS_TRY_ASSIGN(std::uint32_t handle, open_collector(session, folder_, true));
-  CollectorGuard guard(session, handle);
+  HandleGuard guard(session, handle);
   return upload_all(session, handle);
 }
 
 Status Replica::upload_all(Session& session, std::uint32_t handle) {
   const std::size_t before = counters_.state_bytes_uploaded;
-  for (StateProperty p : kUploadOrder) ICS_TRY(upload_property(session, handle, p));
+  for (StateProperty p : detail::kStateOrder) ICS_TRY(upload_property(session, handle, p));
   upload_counters_.state_bytes_uploaded = counters_.state_bytes_uploaded - before;
   std::size_t done = 0;
   Status status = ok_status();

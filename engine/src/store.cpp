@@ -51,7 +51,8 @@ int kind_index(MessageKind k) { return k == MessageKind::Associated ? 1 : 0; }
 
 struct Store::State {
   Guid guid;
-  Globcnt counter = 0;  // the last GLOBCNT handed out
+  Globcnt id_counter = 0;  // the last MID/FID GLOBCNT handed out (or reserved)
+  Globcnt cn_counter = 0;  // the last change number handed out
   std::map<Guid, Replid> replid_by_guid;
   std::vector<Guid> guid_by_replid;  // [replid - 1]
   std::map<Fid, FolderRec> folders;
@@ -105,13 +106,29 @@ void walk(const std::map<Globcnt, V>& index, const CnRanges& ranges, F&& f) {
 
 // ---- ids ----
 
-Result<Globcnt> allocate(State& s, Globcnt n) {
-  if (n == 0 || s.counter > kGlobcntMax - n) {
+// Whether n more GLOBCNTs fit after counter.
+Status room_for(Globcnt counter, Globcnt n) {
+  if (n == 0 || counter > kGlobcntMax - n) {
     return Error(ErrorCode::GeneralFailure, "the store's 48-bit GLOBCNT space is exhausted");
   }
-  Globcnt first = s.counter + 1;
-  s.counter += n;
+  return ok_status();
+}
+
+// Takes n GLOBCNTs from counter (the id or the CN namespace); the first.
+Result<Globcnt> allocate(Globcnt& counter, Globcnt n) {
+  ICS_TRY(room_for(counter, n));
+  Globcnt first = counter + 1;
+  counter += n;
   return first;
+}
+
+Result<Globcnt> allocate_cns(State& s, Globcnt n) { return allocate(s.cn_counter, n); }
+
+// A fresh local id and a fresh CN, both or neither.
+Result<std::pair<Globcnt, Globcnt>> allocate_id_and_cn(State& s) {
+  ICS_TRY(room_for(s.id_counter, 1));
+  ICS_TRY(room_for(s.cn_counter, 1));
+  return std::make_pair(++s.id_counter, ++s.cn_counter);
 }
 
 Gid gid_of(const State& s, const Id& id) {
@@ -130,7 +147,7 @@ Status check_source_key(const State& s, const Gid& gid) {
   if (gid.globcnt == 0 || gid.globcnt > kGlobcntMax) {
     return Error(ErrorCode::InvalidParameter, "source key GLOBCNT out of range");
   }
-  if (gid.guid == s.guid && gid.globcnt > s.counter) {
+  if (gid.guid == s.guid && gid.globcnt > s.id_counter) {
     return Error(ErrorCode::InvalidParameter, "source key uses a local id that was never allocated");
   }
   if (!s.replid_by_guid.count(gid.guid) && s.guid_by_replid.size() >= 0xFFFF) {
@@ -373,7 +390,7 @@ Status check_message(const State& s, const Mid& mid, const MessageRec& m, std::s
   }
   if (f.tombstone_cn.count(mid)) return broken("live message has a tombstone in its folder");
   if (!m.pcl.includes(m.change_key)) return broken("PCL does not include the change key");
-  if (m.cn == 0 || m.cn > s.counter || m.read_cn > s.counter) return broken("CN beyond counter");
+  if (m.cn == 0 || m.cn > s.cn_counter || m.read_cn > s.cn_counter) return broken("CN beyond counter");
   if (!cns.insert(m.cn).second) return broken("two objects share a CN");
   if (m.read_cn != 0 && !cns.insert(m.read_cn).second) return broken("read CN reused");
   return ok_status();
@@ -410,13 +427,14 @@ Status check_folder(const State& s, const Fid& root, const Fid& fid, const Folde
 Store::Store(StoreOptions options) : guid_(options.guid), state_(std::make_unique<State>()) {
   State& s = *state_;
   s.guid = guid_;
-  s.counter = std::clamp<Globcnt>(options.first_globcnt, 1, kGlobcntMax - 2) - 1;
+  s.id_counter = std::clamp<Globcnt>(options.first_globcnt, 1, kGlobcntMax - 2) - 1;
+  s.cn_counter = s.id_counter;
   claim_replid(s, guid_);
-  Globcnt first = allocate(s, 2).value();
-  root_ = Fid{kLocalReplid, first};
+  auto [id, cn] = allocate_id_and_cn(s).value();
+  root_ = Fid{kLocalReplid, id};
   FolderRec& root = s.folders[root_];
   root.props.set(PropValue::unicode(tags::kDisplayName, "Root"));
-  stamp_server_change(root, guid_, first + 1);
+  stamp_server_change(root, guid_, cn);
   s.folder_by_cn[root.cn] = root_;
 }
 
@@ -426,13 +444,18 @@ Store::~Store() = default;
 
 Globcnt Store::current_cn() const {
   std::lock_guard lock(mu_);
-  return state_->counter;
+  return state_->cn_counter;
+}
+
+Globcnt Store::current_id() const {
+  std::lock_guard lock(mu_);
+  return state_->id_counter;
 }
 
 Result<std::pair<Guid, Globcnt>> Store::reserve_ids(std::uint32_t count) {
   if (count == 0) return Error(ErrorCode::InvalidParameter, "GetLocalReplicaIds of 0 ids");
   std::lock_guard lock(mu_);
-  ICS_TRY_ASSIGN(Globcnt first, allocate(*state_, count));
+  ICS_TRY_ASSIGN(Globcnt first, allocate(state_->id_counter, count));
   Status kept = state_->reserved.insert(first, first + count - 1);
   (void)kept;  // allocate() keeps the range within 48 bits
   return std::make_pair(guid_, first);
@@ -506,12 +529,20 @@ Result<Fid> Store::create_folder(Fid parent, std::string_view display_name,
     auto id = lookup_id(s, *source_key);
     if (id && id_in_use(s, *id)) return Error(ErrorCode::InvalidParameter, "source key in use");
   }
-  ICS_TRY_ASSIGN(Globcnt first, allocate(s, source_key ? 1 : 2));
-  Fid fid = source_key ? claim_id(s, *source_key) : Fid{kLocalReplid, first};
+  Fid fid;
+  Globcnt cn = 0;
+  if (source_key) {
+    ICS_TRY_ASSIGN(cn, allocate_cns(s, 1));
+    fid = claim_id(s, *source_key);
+  } else {
+    ICS_TRY_ASSIGN(auto fresh, allocate_id_and_cn(s));
+    fid = Fid{kLocalReplid, fresh.first};
+    cn = fresh.second;
+  }
   FolderRec& f = s.folders[fid];
   f.parent = parent;
   f.props.set(PropValue::unicode(tags::kDisplayName, display_name));
-  stamp_server_change(f, s.guid, source_key ? first : first + 1);
+  stamp_server_change(f, s.guid, cn);
   pit->second.children.insert(fid);
   s.folder_by_cn[f.cn] = fid;
   drop_folder_tombstone(s, fid);
@@ -523,7 +554,7 @@ Result<FolderSnapshot> Store::modify_folder(Fid fid, const PropChanges& changes)
   State& s = *state_;
   auto it = s.folders.find(fid);
   if (it == s.folders.end()) return not_found("folder", fid);
-  ICS_TRY_ASSIGN(Globcnt cn, allocate(s, 1));
+  ICS_TRY_ASSIGN(Globcnt cn, allocate_cns(s, 1));
   FolderRec& f = it->second;
   s.folder_by_cn.erase(f.cn);
   apply(f.props, changes);
@@ -540,7 +571,7 @@ Status Store::delete_folder(Fid fid, DeleteKind kind) {
   auto it = s.folders.find(fid);
   if (it == s.folders.end()) return not_found("folder", fid);
   std::vector<Fid> doomed = subtree(s, fid);
-  ICS_TRY_ASSIGN(Globcnt first, allocate(s, doomed.size()));
+  ICS_TRY_ASSIGN(Globcnt first, allocate_cns(s, doomed.size()));
   s.folders.at(it->second.parent).children.erase(fid);
   for (std::size_t i = 0; i < doomed.size(); ++i) bury_folder(s, doomed[i], first + i, kind);
   for (const Fid& f : doomed) s.folders.erase(f);
@@ -567,7 +598,7 @@ Result<FolderSnapshot> Store::put_folder_version(const FolderVersion& v) {
       (v.parent == fit->first || depth_below(s, v.parent, fit->first) != 0)) {
     return Error(ErrorCode::SyncIncest, "a folder cannot move below itself");
   }
-  ICS_TRY_ASSIGN(Globcnt cn, allocate(s, 1));
+  ICS_TRY_ASSIGN(Globcnt cn, allocate_cns(s, 1));
   Fid fid = claim_id(s, v.source_key);
   FolderRec& f = s.folders[fid];
   if (!exists) {
@@ -656,13 +687,13 @@ Result<Mid> Store::create_message(Fid fid, PropertyBag props, bool associated) {
   State& s = *state_;
   auto fit = s.folders.find(fid);
   if (fit == s.folders.end()) return not_found("folder", fid);
-  ICS_TRY_ASSIGN(Globcnt first, allocate(s, 2));
-  Mid mid{kLocalReplid, first};
+  ICS_TRY_ASSIGN(auto fresh, allocate_id_and_cn(s));
+  Mid mid{kLocalReplid, fresh.first};
   MessageRec& m = s.messages[mid];
   m.folder = fid;
   m.associated = associated;
   m.props = stripped(props);
-  stamp_server_change(m, s.guid, first + 1);
+  stamp_server_change(m, s.guid, fresh.second);
   link(fit->second, mid, m);
   return mid;
 }
@@ -672,7 +703,7 @@ Result<MessageSnapshot> Store::modify_message(Mid mid, const PropChanges& change
   State& s = *state_;
   auto it = s.messages.find(mid);
   if (it == s.messages.end()) return not_found("message", mid);
-  ICS_TRY_ASSIGN(Globcnt cn, allocate(s, 1));
+  ICS_TRY_ASSIGN(Globcnt cn, allocate_cns(s, 1));
   MessageRec& m = it->second;
   FolderRec& f = s.folders.at(m.folder);
   f.by_cn[kind_index(m.associated)].erase(m.cn);
@@ -701,7 +732,7 @@ Result<MessageSnapshot> Store::put_message_version(const MessageVersion& v) {
   if (exists && mit->second.associated != v.associated) {
     return Error(ErrorCode::InvalidParameter, "a message cannot change between normal and FAI");
   }
-  ICS_TRY_ASSIGN(Globcnt cn, allocate(s, 1));
+  ICS_TRY_ASSIGN(Globcnt cn, allocate_cns(s, 1));
   Mid mid = claim_id(s, v.source_key);
   MessageRec& m = s.messages[mid];
   if (exists) unlink(fit->second, mid, m);
@@ -725,7 +756,7 @@ Result<MessageSnapshot> Store::put_message_move(const MoveVersion& v) {
   auto dit = s.folders.find(v.dest);
   if (dit == s.folders.end()) return not_found("destination folder", v.dest);
   if (m.folder == v.dest) return Error(ErrorCode::InvalidParameter, "move into the same folder");
-  ICS_TRY_ASSIGN(Globcnt cn, allocate(s, 1));
+  ICS_TRY_ASSIGN(Globcnt cn, allocate_cns(s, 1));
   relocate(s, v.mid, m, v.dest, cn);
   m.cn = cn;
   if (v.change_key) {
@@ -749,7 +780,7 @@ Result<Globcnt> Store::set_read(Mid mid, bool read) {
   m.read = read;
   return m.read_cn;
 #endif
-  ICS_TRY_ASSIGN(Globcnt cn, allocate(s, 1));
+  ICS_TRY_ASSIGN(Globcnt cn, allocate_cns(s, 1));
   FolderRec& f = s.folders.at(m.folder);
   if (m.read_cn != 0) f.by_read_cn.erase(m.read_cn);
   m.read = read;
@@ -764,7 +795,7 @@ Result<Globcnt> Store::delete_message(Mid mid, DeleteKind kind) {
   State& s = *state_;
   auto it = s.messages.find(mid);
   if (it == s.messages.end()) return not_found("message", mid);
-  ICS_TRY_ASSIGN(Globcnt cn, allocate(s, 1));
+  ICS_TRY_ASSIGN(Globcnt cn, allocate_cns(s, 1));
   const MessageRec& m = it->second;
   FolderRec& f = s.folders.at(m.folder);
   unlink(f, mid, m);
@@ -782,7 +813,7 @@ Result<Globcnt> Store::move_message(Mid mid, Fid dest) {
   if (dit == s.folders.end()) return not_found("destination folder", dest);
   MessageRec& m = it->second;
   if (m.folder == dest) return Error(ErrorCode::InvalidParameter, "move into the same folder");
-  ICS_TRY_ASSIGN(Globcnt cn, allocate(s, 1));
+  ICS_TRY_ASSIGN(Globcnt cn, allocate_cns(s, 1));
   relocate(s, mid, m, dest, cn);
 #if !defined(ICS_SEEDED_BUG_MOVE_WITHOUT_CN)
   stamp_server_change(m, s.guid, cn);

@@ -191,16 +191,17 @@ class ModelRun {
 
   void server_create(Fid folder) {
     const Globcnt before = store_->current_cn();
+    const Globcnt id_before = store_->current_id();
     const bool fai = pick(5) == 0;
     const std::string text = "s" + std::to_string(++text_counter_);
     Mid mid = store_->create_message(folder, bag(text), fai).value();
-    ASSERT_EQ(mid.globcnt, before + 1);
+    ASSERT_EQ(mid.globcnt, id_before + 1);
     MMsg m;
     m.key = Gid{kStoreGuid, mid.globcnt};
     m.id = mid;
     m.folder = folder;
     m.associated = fai;
-    set_version(m, server_version(before + 2, {}, bag(text)));
+    set_version(m, server_version(before + 1, {}, bag(text)));
     msgs_[m.key] = m;
     touched_.insert(m.key);
   }
@@ -735,7 +736,7 @@ class HierarchyRun {
     Fid fid = store_->create_folder(fid_of(parent), name).value();
     MFolder f;
     f.parent = parent;
-    set_version(f, server_version(before + 2, {}, named(name)));
+    set_version(f, server_version(before + 1, {}, named(name)));
     const Gid key = store_->to_gid(fid).value();
     folders_[key] = f;
     touched_.insert(key);

@@ -49,9 +49,11 @@ TEST(Store, ConstructionMakesTheRoot) {
   EXPECT_EQ(store.find_replid(kStoreGuid), kLocalReplid);
   auto root = store.get_folder(store.root());
   ASSERT_TRUE(root.ok());
-  EXPECT_EQ(root->cn, 2u);
-  EXPECT_EQ(store.current_cn(), 2u);
-  EXPECT_EQ(root->change_key, Xid::from_globcnt(kStoreGuid, 2));
+  // Ids and CNs are separate counters: the root takes the first of each.
+  EXPECT_EQ(root->cn, 1u);
+  EXPECT_EQ(store.current_cn(), 1u);
+  EXPECT_EQ(store.current_id(), 1u);
+  EXPECT_EQ(root->change_key, Xid::from_globcnt(kStoreGuid, 1));
   EXPECT_TRUE(root->pcl.includes(root->change_key));
   EXPECT_FALSE(root->parent_source_key.has_value());
   EXPECT_EQ(root->source_key, (Gid{kStoreGuid, 1}));
@@ -211,12 +213,13 @@ TEST(Store, HardAndSoftDeletesLeaveTombstones) {
 
 TEST(Store, ReserveIdsSkipsTheRange) {
   Store store(StoreOptions{kStoreGuid, 1});
-  Globcnt before = store.current_cn();
+  const Globcnt before = store.current_id(), cn_before = store.current_cn();
   auto r = store.reserve_ids(1000);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->first, kStoreGuid);
   EXPECT_EQ(r->second, before + 1);
-  EXPECT_EQ(store.current_cn(), before + 1000);
+  EXPECT_EQ(store.current_id(), before + 1000);
+  EXPECT_EQ(store.current_cn(), cn_before);  // ids only
   Mid mid = store.create_message(store.root(), {}, false).value();
   EXPECT_GT(mid.globcnt, r->second + 999);
   EXPECT_EQ(store.reserve_ids(0).code(), ErrorCode::InvalidParameter);
@@ -229,25 +232,56 @@ TEST(Store, ReserveIdsSkipsTheRange) {
   ASSERT_TRUE(put.ok()) << put.error().to_string();
   EXPECT_EQ(put->mid, (Mid{kLocalReplid, r->second + 5}));
   // ...but not one that was never handed out.
-  v.source_key = Gid{kStoreGuid, store.current_cn() + 10};
+  v.source_key = Gid{kStoreGuid, store.current_id() + 10};
   EXPECT_EQ(store.put_message_version(v).code(), ErrorCode::InvalidParameter);
 }
 
 TEST(Store, CounterExhaustionFailsCleanly) {
-  Store store(StoreOptions{kStoreGuid, kGlobcntMax - 10});
-  EXPECT_EQ(store.current_cn(), kGlobcntMax - 9);
+  constexpr Globcnt kMax = kGlobcntMax;
+  Store store(StoreOptions{kStoreGuid, kMax - 10});
+  EXPECT_EQ(store.current_cn(), kMax - 10);
+  EXPECT_EQ(store.current_id(), kMax - 10);
+  // The id space: reserve all but two ids, then use them up.
   EXPECT_EQ(store.reserve_ids(100).code(), ErrorCode::GeneralFailure);
-  ASSERT_TRUE(store.reserve_ids(5).ok());
+  ASSERT_TRUE(store.reserve_ids(8).ok());
   Mid mid = store.create_message(store.root(), {}, false).value();
-  EXPECT_EQ(store.current_cn(), kGlobcntMax - 2);
-  ASSERT_TRUE(store.modify_message(mid, {}).ok());
-  ASSERT_TRUE(store.set_read(mid, true).ok());
-  EXPECT_EQ(store.current_cn(), kGlobcntMax);
-  EXPECT_EQ(store.modify_message(mid, {}).code(), ErrorCode::GeneralFailure);
+  EXPECT_EQ(mid.globcnt, kMax - 1);
+  EXPECT_EQ(store.reserve_ids(2).code(), ErrorCode::GeneralFailure);
+  ASSERT_TRUE(store.create_folder(store.root(), "last id").ok());
+  EXPECT_EQ(store.current_id(), kMax);
+  EXPECT_EQ(store.current_cn(), kMax - 8);
+  // No id left: a create fails and takes no CN either.
+  EXPECT_EQ(store.create_message(store.root(), {}, false).code(), ErrorCode::GeneralFailure);
   EXPECT_EQ(store.create_folder(store.root(), "x").code(), ErrorCode::GeneralFailure);
+  EXPECT_EQ(store.current_cn(), kMax - 8);
+  // Changes still take CNs until that counter runs out too.
+  for (int i = 0; i < 7; ++i) ASSERT_TRUE(store.modify_message(mid, {}).ok());
+  ASSERT_TRUE(store.set_read(mid, true).ok());
+  EXPECT_EQ(store.current_cn(), kMax);
+  EXPECT_EQ(store.modify_message(mid, {}).code(), ErrorCode::GeneralFailure);
+  EXPECT_EQ(store.set_read(mid, false).code(), ErrorCode::GeneralFailure);
   EXPECT_EQ(store.move_message(mid, store.root()).code(), ErrorCode::InvalidParameter);
   EXPECT_EQ(store.delete_message(mid).code(), ErrorCode::GeneralFailure);
   EXPECT_EQ(store.message_count(), 1u);
+  EXPECT_TRUE(store.check_invariants().ok());
+}
+
+// Changes between creates take no ids: the MIDs of a folder stay one range,
+// and CNs still strictly increase.
+TEST(Store, IdsStayDenseWhateverTheChanges) {
+  Store store(StoreOptions{kStoreGuid, 1});
+  const Fid folder = store.create_folder(store.root(), "f").value();
+  std::vector<Mid> mids;
+  Globcnt last_cn = store.current_cn();
+  for (int i = 0; i < 200; ++i) {
+    mids.push_back(store.create_message(folder, subject("m"), i % 5 == 0).value());
+    ASSERT_GT(store.get_message(mids.back(), false)->cn, last_cn);
+    ASSERT_TRUE(store.modify_message(mids[static_cast<std::size_t>(i) / 2], {}).ok());
+    ASSERT_TRUE(store.set_read(mids.back(), i % 2 == 0).ok());
+    last_cn = store.current_cn();
+  }
+  for (std::size_t i = 1; i < mids.size(); ++i) EXPECT_EQ(mids[i].globcnt, mids[0].globcnt + i);
+  EXPECT_EQ(store.current_id(), mids.back().globcnt);
   EXPECT_TRUE(store.check_invariants().ok());
 }
 

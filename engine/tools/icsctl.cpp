@@ -15,7 +15,7 @@
 #include "ics/globset.h"
 #include "ics/idset.h"
 #include "ics/props.h"
-
+#include "icsctl_sync.h"
 
 namespace ics::tool {
 namespace {
@@ -29,10 +29,12 @@ constexpr std::string_view kUsage =
     "  idset decode [--replguid] HEX  print [{\"replid\":N,\"ranges\":[...]}]\n"
     "                                 (or \"guid\":\"...\" with --replguid)\n"
     "  idset encode [--replguid]      read that JSON on stdin, print hex\n"
-    "  fx dump FILE                   print a FastTransfer stream, one element a line\n"
+    "  fx dump FILE                   print a FastTransfer stream, one element a line,\n"
+    "                                 IDSETs decoded\n"
     "  state dump FILE                print an ICS state stream with its IDSETs decoded\n"
     "  sync --seed N [--messages M] [--changes K] [--buffer-size B] --out DIR\n"
-    "                                 run a real conversation against the built-in engine\n"
+    "                                 run a real conversation against the built-in engine;\n"
+    "                                 writes DIR/{1.fx,1.state,2.fx,2.state,hierarchy.fx,summary.json}\n"
     "Malformed input: exit 2 and one line 'error: <ErrorName>: <what>' on stderr.\n";
 
 json ranges_json(const Globset& s) {
@@ -186,12 +188,6 @@ Status dump_events(const std::vector<FxEvent>& events, Extra extra) {
   return ok_status();
 }
 
-Status fx_dump(const std::string& path) {
-  ICS_TRY_ASSIGN(Bytes raw, read_file(path));
-  ICS_TRY_ASSIGN(std::vector<FxEvent> events, parse_fx(raw));
-  return dump_events(events, [](const FxEvent&) { return std::string(); });
-}
-
 bool is_replguid_state(PropTag t) {
   return t == tags::kMetaTagIdsetGiven || t == tags::kMetaTagIdsetGivenBinary ||
          t == tags::kMetaTagCnsetSeen || t == tags::kMetaTagCnsetSeenFAI || t == tags::kMetaTagCnsetRead;
@@ -214,6 +210,13 @@ std::string decoded_idset(const FxEvent& e) {
     return s.ok() ? " = " + idset_json(*s).dump() : " = error: " + s.error().to_string();
   }
   return {};
+}
+
+// IDSETs (deletions, read state, state) are shown decoded after " = ".
+Status fx_dump(const std::string& path) {
+  ICS_TRY_ASSIGN(Bytes raw, read_file(path));
+  ICS_TRY_ASSIGN(std::vector<FxEvent> events, parse_fx(raw));
+  return dump_events(events, decoded_idset);
 }
 
 Status state_dump(const std::string& path) {
@@ -244,6 +247,7 @@ Status dispatch(const std::vector<std::string>& a) {
   }
   if (is(0, "fx") && is(1, "dump") && a.size() == 3) return fx_dump(a[2]);
   if (is(0, "state") && is(1, "dump") && a.size() == 3) return state_dump(a[2]);
+  if (is(0, "sync")) return sync_command(std::vector<std::string>(a.begin() + 1, a.end()));
   return usage_error("unknown or malformed command (see icsctl --help)");
 }
 

@@ -164,8 +164,9 @@ class Replica {
   Gid local_create(PropertyBag props, bool associated);
   // NotFound for an unknown message.
   Status local_delete(const Gid& message, bool hard);
-  // NotFound for an unknown message; NotSupported (nothing changes) for an
-  // FAI message: the server ignores FAI read state ([MS-OXCFXICS] 3.2.5.9.4.6).
+  // NotFound for an unknown message; NotSupported for an FAI message (the
+  // server MUST ignore FAI read-state changes, [MS-OXCFXICS] 3.2.5.9.4.6, so
+  // the local flag would stay apart from the server's for good).
   Status local_set_read(const Gid& message, bool read);
   // Sends every pending change (see the header comment). NotSupported for a
   // hierarchy replica; errors of the collector and state ROPs otherwise.

@@ -3,16 +3,18 @@
 // What it holds: a folder hierarchy (FIDs) under a root folder made at
 // construction; in each folder normal and FAI (associated) messages (MIDs)
 // with property bags; read state; tombstones of hard deletes, soft deletes and
-// moves. Every change takes a fresh change number (CN) from ONE per-store
-// 48-bit counter that also hands out FIDs and MIDs, so every GLOBCNT the store
-// allocates is unique and CNs strictly increase ([MS-OXCFXICS] 2.2.2.1, 2.2.2.5).
+// moves. Ids (FIDs, MIDs, reserve_ids) and change numbers (CNs) are two
+// separate per-store 48-bit GLOBCNT counters, two namespaces of the same
+// REPLGUID ([MS-OXCFXICS] 2.2.2.1, 2.2.2.5): every id is unique among ids,
+// every CN among CNs, and CNs strictly increase. Keeping them apart keeps the
+// MIDs of a folder dense, so a client's IdsetGiven stays a few ranges.
 //
 // Ids and replicas: REPLID 1 is the store's own REPLGUID. An object's source
 // key (PidTagSourceKey, a GID) is (REPLGUID of its REPLID, GLOBCNT); objects
 // imported from a client with a foreign GUID get a REPLID on demand, so an id
 // and its source key always convert both ways through the replica map.
 // reserve_ids() is GetLocalReplicaIds ([MS-OXCROPS] 2.2.13.13): a range the
-// counter then skips, which a client may use in source keys.
+// id counter then skips, which a client may use in source keys.
 //
 // Versions: a server-side change sets ChangeKey = XID(store GUID, CN), merges
 // it into the PCL and sets LastModificationTime from a deterministic logical
@@ -32,7 +34,7 @@
 // Reserved ids: reserve_ids() remembers its ranges; mark_reserved_deleted()
 // records ids a client reports deleted with RopSetLocalReplicaMidsetDeleted.
 //
-// Read state: set_read() takes a read CN from the same counter and leaves the
+// Read state: set_read() takes a read CN from the CN counter and leaves the
 // message CN alone; the read flag lives only in MessageSnapshot::read.
 //
 // Moves keep the MID (unlike Exchange, which gives the moved copy a new MID):
@@ -209,7 +211,7 @@ struct FolderVersion {
 
 struct StoreOptions {
   Guid guid = Guid::from_seed(0x5702E);
-  Globcnt first_globcnt = 1;  // the first GLOBCNT the counter hands out
+  Globcnt first_globcnt = 1;  // the first GLOBCNT each counter (ids, CNs) hands out
 };
 
 class Store {
@@ -223,13 +225,15 @@ class Store {
   Fid root() const { return root_; }
 
   // ---- ids and replicas ----
-  // The last GLOBCNT handed out (FID, MID, CN or reserved). A consistent cut:
+  // The last change number handed out. A consistent cut:
   // a CN is allocated and its change committed under one lock, so every
   // change with CN <= current_cn() is visible to any later call. A download
   // reads it BEFORE collecting, clips its unseen ranges to [1, it], and may
   // then report [1, it] as seen; changes made meanwhile have larger CNs and
   // come with the next sync.
   Globcnt current_cn() const;
+  // The last id GLOBCNT handed out (FID, MID or reserved by reserve_ids).
+  Globcnt current_id() const;
   // GetLocalReplicaIds: reserves count GLOBCNTs; returns the store GUID and
   // the first. InvalidParameter for 0; GeneralFailure when the 48-bit space
   // would run out.
