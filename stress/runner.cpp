@@ -208,11 +208,15 @@ RunTimes run_fibers(Run& run) {
   {
     Monitor monitor(run);
     StopSignal stop;
+    // The latch must outlive the helpers: a helper that arrived first is still inside
+    // arrive_and_wait() (spinning on the latch's counter) when the last arrival releases this
+    // thread, so a latch scoped to the branch below was read after its end (ASan:
+    // stack-use-after-scope in helper_thread). It is destroyed after the helpers are joined.
+    std::latch ready(static_cast<std::ptrdiff_t>(std::max<std::size_t>(o.threads, 1)));
     std::vector<std::thread> helpers;
     if (o.threads <= 1) {
       boost::fibers::use_scheduling_algorithm<boost::fibers::algo::round_robin>();
     } else {
-      std::latch ready(static_cast<std::ptrdiff_t>(o.threads));
       for (std::size_t t = 1; t < o.threads; ++t) {
         helpers.emplace_back(helper_thread, o.threads, std::ref(ready), std::ref(stop));
       }
