@@ -30,6 +30,14 @@ bool expected_refusal(const Error& e) {
          e.code() == ErrorCode::SyncConflict;
 }
 
+// IdsetGiven less the ids deleted during the upload.
+Status remove_deleted(GuidIdSet& given, const GuidIdSet& deleted) {
+  for (const auto& [guid, globset] : deleted.replicas()) {
+    for (const GlobRange& r : globset.ranges()) ICS_TRY(given.remove(guid, r.low, r.high));
+  }
+  return ok_status();
+}
+
 Result<IcsState> read_transfer_state(Session& session, std::uint32_t handle, std::size_t chunk) {
   ICS_TRY_ASSIGN(std::uint32_t ts, get_transfer_state(session, handle));
   HandleGuard guard(session, ts);
@@ -196,18 +204,6 @@ void Replica::note_import(const ImportResult& r, const Guid& store_guid, bool as
   (void)g;  // GLOBCNTs from GIDs and the store are 48-bit by construction
   (void)s;
 }
-
-namespace {
-
-// IdsetGiven less the ids deleted during the upload.
-Status remove_deleted(GuidIdSet& given, const GuidIdSet& deleted) {
-  for (const auto& [guid, globset] : deleted.replicas()) {
-    for (const GlobRange& r : globset.ranges()) ICS_TRY(given.remove(guid, r.low, r.high));
-  }
-  return ok_status();
-}
-
-}  // namespace
 
 // A failed upload: the state takes what the imports that reached the server
 // added (no read CNs: they stay unseen, so the next sync resends them).
