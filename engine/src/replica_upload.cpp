@@ -30,6 +30,14 @@ bool expected_refusal(const Error& e) {
          e.code() == ErrorCode::SyncConflict;
 }
 
+// IdsetGiven less the ids deleted during the upload.
+Status remove_deleted(GuidIdSet& given, const GuidIdSet& deleted) {
+  for (const auto& [guid, globset] : deleted.replicas()) {
+    for (const GlobRange& r : globset.ranges()) ICS_TRY(given.remove(guid, r.low, r.high));
+  }
+  return ok_status();
+}
+
 Result<IcsState> read_transfer_state(Session& session, std::uint32_t handle, std::size_t chunk) {
   ICS_TRY_ASSIGN(std::uint32_t ts, get_transfer_state(session, handle));
   HandleGuard guard(session, ts);
@@ -106,6 +114,7 @@ Status Replica::local_set_read(const Gid& message, bool read) {
 Status Replica::upload(Session& session) {
   upload_counters_ = UploadCounters{};
   deleted_now_ = GuidIdSet{};
+  reached_ = IcsState{};
   if (options_.config.hierarchy()) return Error(ErrorCode::NotSupported, "upload of a hierarchy replica");
   ICS_TRY_ASSIGN(std::uint32_t handle, open_collector(session, folder_, true));
   HandleGuard guard(session, handle);
@@ -123,8 +132,11 @@ Status Replica::upload_all(Session& session, std::uint32_t handle) {
     if (!status.ok()) break;
   }
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(done));
-  ICS_TRY(status);
-  return merge_transfer_state(session, handle);
+  if (status.ok()) status = merge_transfer_state(session, handle);
+  // The imports done reached the server whatever failed after them (the next
+  // import or the transfer state): the state must say what they did.
+  if (!status.ok()) keep_reached();
+  return status;
 }
 
 Status Replica::import_one(Session& session, std::uint32_t handle, const PendingChange& c) {
@@ -150,6 +162,7 @@ Status Replica::import_change(Session& session, std::uint32_t handle, const Gid&
     return ok_status();
   }
   ++upload_counters_.uploaded;
+  note_import(*r, session.store().guid(), it->second.associated);
   if (r->outcome == ImportOutcome::ClientWon || r->outcome == ImportOutcome::ServerWon) {
     ++upload_counters_.conflicts;
     if (r->outcome == ImportOutcome::ClientWon) ++upload_counters_.client_won;
@@ -162,6 +175,9 @@ Status Replica::import_delete(Session& session, std::uint32_t handle, const Pend
   ICS_TRY_ASSIGN(DeleteResult r, import_deletes(session, handle, flags, {serialize_gid(c.key)}));
   upload_counters_.uploaded += r.deleted;
   upload_counters_.ignored += r.skipped;
+  // The server no longer has it and IdsetGiven drops it, so the local copy must
+  // not hold it either, even if a sync since (after a failed upload) brought it back.
+  messages_.erase(c.key);
   return deleted_now_.insert(c.key.guid, c.key.globcnt);
 }
 
@@ -180,14 +196,34 @@ Status Replica::import_read(Session& session, std::uint32_t handle, const Pendin
   return ok_status();
 }
 
+// What the collector's state got from one import (collector.h, "State"): the
+// source key into IdsetGiven, the CN into CnsetSeen(FAI) when it was marked seen.
+void Replica::note_import(const ImportResult& r, const Guid& store_guid, bool associated) {
+  Status g = reached_.given.insert(r.source_key.guid, r.source_key.globcnt);
+  Status s = r.seen ? (associated ? reached_.seen_fai : reached_.seen).insert(store_guid, r.cn) : ok_status();
+  (void)g;  // GLOBCNTs from GIDs and the store are 48-bit by construction
+  (void)s;
+}
+
+// A failed upload: the state takes what the imports that reached the server
+// added (no read CNs: they stay unseen, so the next sync resends them).
+void Replica::keep_reached() {
+  IcsState kept = state_;
+  kept.given = unite(state_.given, reached_.given);
+  // Cannot fail (48-bit ids); an id left in IdsetGiven would only be reported deleted again.
+  Status removed = remove_deleted(kept.given, deleted_now_);
+  (void)removed;
+  kept.seen = unite(state_.seen, reached_.seen);
+  kept.seen_fai = unite(state_.seen_fai, reached_.seen_fai);
+  state_ = std::move(kept);
+}
+
 Status Replica::merge_transfer_state(Session& session, std::uint32_t handle) {
   ICS_TRY_ASSIGN(IcsState t, read_transfer_state(session, handle, options_.buffer_size));
   IcsState merged;
   // 3.3.5.13: IdsetGiven may be left out of the final state; merge ours back in.
   merged.given = unite(state_.given, t.given);
-  for (const auto& [guid, globset] : deleted_now_.replicas()) {
-    for (const GlobRange& r : globset.ranges()) ICS_TRY(merged.given.remove(guid, r.low, r.high));
-  }
+  ICS_TRY(remove_deleted(merged.given, deleted_now_));
   merged.seen = unite(state_.seen, t.seen);
   merged.seen_fai = unite(state_.seen_fai, t.seen_fai);
   merged.read = unite(state_.read, t.read);

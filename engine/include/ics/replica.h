@@ -43,8 +43,18 @@
 // (MetaTagIdsetGiven is united with the replica's own, per the 3.3.5.13 quirk,
 // less the ids deleted) -> release the collector on every path. SyncIgnore,
 // SyncObjectDeleted and conflicts are counted, not failures; the next sync
-// brings the server's version. On another error the changes not yet imported
-// stay pending.
+// brings the server's version. On another error (GeneralFailure / OutOfMemory
+// from the session's budget, ...) the changes not yet imported stay pending,
+// and the state still takes what the imports that did reach the server
+// reported (without a transfer state, which may be what failed): their source
+// keys join MetaTagIdsetGiven, their CNs CnsetSeen(FAI) when the collector
+// marked them seen, the deleted ids leave IdsetGiven. Read-state CNs are not
+// known then and stay unseen (the next sync resends that read state). Without
+// this, a created message the server deleted before the next sync would never
+// be reported deleted (not in IdsetGiven), nor its read state sent.
+// A delete that reached the server also drops the message from the local copy,
+// even if a sync since (a change left pending by a failed upload) brought it
+// back: IdsetGiven drops it, so no later sync would report it deleted.
 //
 // Ownership: a Replica owns its maps; it keeps no reference to any session
 // between calls. Thread-compatible.
@@ -66,6 +76,8 @@
 #include "ics/syncstream.h"
 
 namespace ics {
+
+struct ImportResult;  // collector.h
 
 struct ReplicaOptions {
   SyncConfig config;
@@ -194,6 +206,8 @@ class Replica {
   Status import_delete(Session& session, std::uint32_t handle, const PendingChange& c);
   Status import_read(Session& session, std::uint32_t handle, const PendingChange& c);
   Status merge_transfer_state(Session& session, std::uint32_t handle);
+  void note_import(const ImportResult& r, const Guid& store_guid, bool associated);
+  void keep_reached();
 
   Fid folder_;
   ReplicaOptions options_;
@@ -204,6 +218,7 @@ class Replica {
   std::vector<PendingChange> pending_;
   UploadCounters upload_counters_;
   GuidIdSet deleted_now_;  // ids deleted during the running upload
+  IcsState reached_;       // given / seen / seen_fai the running upload's imports added
   Globcnt local_counter_ = 0;
   std::uint64_t clock_ = 0;
 };
