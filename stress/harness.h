@@ -294,6 +294,9 @@ class Worker {
   virtual void start(FiberCtx&) {}   // before the first loop: logon, first sync
   virtual void loop(FiberCtx&) = 0;  // one loop
   virtual void verify(FiberCtx&) {}  // at a quiescent point (no writer runs)
+  // At a quiescent point, before any fiber verifies: send what is still pending, so that no
+  // fiber changes the server while another compares its replica with it.
+  virtual void before_verify(FiberCtx&) {}
   virtual void stop(FiberCtx&) {}    // logoff
   // Writers run while loops remain in the epoch; their runs are not counted as loops.
   virtual bool counts_loops() const { return true; }

@@ -240,8 +240,7 @@ checks convergence, errors and memory growth. Exit 0 clean, 1 finding, 2 usage.
                          (default 0.1); every fiber also yields after each loop
   --json FILE            write the result as JSON (ci/README.md, "ics-stress JSON")
   --quiet                no progress line
-  --no-upload-faults     mixed: Replica::upload runs without fault injection (works around
-                         an open finding, see stress/README.md)
+  --no-upload-faults     mixed: Replica::upload runs without fault injection
   --measure-stack        fill each fiber stack with a pattern and report the deepest use
                          (makes whole stacks resident: not for RSS figures)
   --help                 this text

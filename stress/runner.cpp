@@ -112,6 +112,8 @@ void fiber_main(Run& run, boost::fibers::barrier& barrier, std::size_t index) {
     if (barrier.wait()) run.quiescent_point(ctx);  // no fiber is inside a loop
     barrier.wait();
     ctx.set_faults(false);
+    worker->before_verify(ctx);
+    barrier.wait();
     worker->verify(ctx);
     ctx.set_faults(true);
     ctx.settle();
