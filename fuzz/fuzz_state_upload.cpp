@@ -214,6 +214,10 @@ ics::SyncConfig pick_config(FuzzedDataProvider& in) {
     cfg.send_options = in.ConsumeIntegral<std::uint8_t>();
     cfg.flags = in.ConsumeIntegral<std::uint16_t>();
     cfg.extra_flags = in.ConsumeIntegral<std::uint8_t>();
+    // Raw property tags too: a rejected tag must leave nothing behind (the memory check at
+    // the end, LeakSanitizer per input).
+    const std::size_t tags = in.ConsumeIntegralInRange<std::size_t>(0, 3);
+    for (std::size_t i = 0; i < tags; ++i) cfg.property_tags.emplace_back(in.ConsumeIntegral<std::uint32_t>());
     return cfg;
   }
   const std::uint16_t mask = cfg.hierarchy() ? (ics::sync_flags::kKnown & ~ics::sync_flags::kContentsOnly)
