@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "fuzz_check.h"
+#include "fuzz_store.h"
 #include "ics/collector.h"
 #include "ics/errors.h"
 #include "ics/ids.h"
@@ -569,19 +570,16 @@ constexpr Op kOps[] = {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
-  auto store = std::make_shared<ics::Store>(ics::StoreOptions{ics::Guid::from_seed(7), 1});
-  ics::testkit::WorkloadOptions wo;
-  wo.long_body_percent = 0;
-  auto wl = ics::testkit::Workload::create(*store, in.ConsumeIntegral<std::uint8_t>(), wo);
-  ICS_FUZZ_CHECK(wl.ok() && wl->populate(in.ConsumeIntegralInRange<std::size_t>(2, 10)).ok());
-  auto session = ics::Session::open(store);
-  ICS_FUZZ_CHECK(session.ok());
-  ics::Session& s = **session;
+  const std::uint8_t seed = in.ConsumeIntegral<std::uint8_t>();  // consumed in this order
+  FuzzStore fs = make_fuzz_store(seed, in.ConsumeIntegralInRange<std::size_t>(2, 10));
+  ics::Store& store = *fs.store;
+  ics::testkit::Workload& wl = fs.workload;
+  ics::Session& s = *fs.session;
   const ics::testkit::MemoryBaseline baseline(s);
 
-  Ctx c{in, s, *store, *wl};
-  auto contents = ics::open_collector(s, wl->folder(), true);
-  auto hierarchy = ics::open_collector(s, wl->folder(), false);
+  Ctx c{in, s, store, wl};
+  auto contents = ics::open_collector(s, wl.folder(), true);
+  auto hierarchy = ics::open_collector(s, wl.folder(), false);
   ICS_FUZZ_CHECK(contents.ok() && hierarchy.ok());
   c.contents = *contents;
   c.hierarchy = *hierarchy;
@@ -601,7 +599,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (int n = 0; n < kMaxSteps && in.remaining_bytes() > 0; ++n) {
     kOps[in.ConsumeIntegral<std::uint8_t>() % std::size(kOps)](c);
   }
-  ICS_FUZZ_CHECK(store->check_invariants().ok());
+  ICS_FUZZ_CHECK(store.check_invariants().ok());
   ICS_FUZZ_CHECK(s.release(c.contents).ok() && s.release(c.hierarchy).ok());
   ICS_FUZZ_CHECK(s.handle_count() == 0);
   ICS_FUZZ_CHECK(baseline.check(s).ok());

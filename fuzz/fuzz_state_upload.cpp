@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "fuzz_check.h"
+#include "fuzz_store.h"
 #include "ics/context.h"
 #include "ics/errors.h"
 #include "ics/fxstream.h"
@@ -258,21 +259,17 @@ void finish_download(Ctx& c) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
-  auto store = std::make_shared<ics::Store>(ics::StoreOptions{ics::Guid::from_seed(7), 1});
-  ics::testkit::WorkloadOptions wo;
-  wo.long_body_percent = 0;
-  auto wl = ics::testkit::Workload::create(*store, 1, wo);
-  ICS_FUZZ_CHECK(wl.ok() && wl->populate(6).ok());
-  auto session = ics::Session::open(store);
-  ICS_FUZZ_CHECK(session.ok());
-  ics::Session& s = **session;
+  FuzzStore fs = make_fuzz_store(1, 6);
+  ics::Store& store = *fs.store;
+  ics::testkit::Workload& wl = fs.workload;
+  ics::Session& s = *fs.session;
   if (in.ConsumeBool()) s.set_max_state_size(in.ConsumeIntegralInRange<std::size_t>(0, 256));
   const std::size_t base_bytes = s.memory().live_bytes();
   const std::size_t base_objects = s.memory().live_objects();
 
   ics::SyncConfig cfg = pick_config(in);
-  std::uint32_t h = configure(s, wl->folder(), cfg);
-  Ctx c{in, s, *store, h, cfg.hierarchy()};
+  std::uint32_t h = configure(s, wl.folder(), cfg);
+  Ctx c{in, s, store, h, cfg.hierarchy()};
   for (int n = 0; n < kMaxSteps && in.remaining_bytes() > 0; ++n) {
     kOps[in.ConsumeIntegral<std::uint8_t>() % std::size(kOps)](c);
   }

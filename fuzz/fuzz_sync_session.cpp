@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "fuzz_check.h"
+#include "fuzz_store.h"
 #include "ics/errors.h"
 #include "ics/replica.h"
 #include "ics/session.h"
@@ -186,17 +187,14 @@ bool quiet(const ics::SyncCounters& s) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
-  auto store = std::make_shared<ics::Store>(ics::StoreOptions{ics::Guid::from_seed(7), 1});
-  ics::testkit::WorkloadOptions wo;
-  wo.long_body_percent = 0;
-  auto wl = ics::testkit::Workload::create(*store, in.ConsumeIntegral<std::uint8_t>(), wo);
-  ICS_FUZZ_CHECK(wl.ok() && wl->populate(in.ConsumeIntegralInRange<std::size_t>(1, 4)).ok());
-  auto session = ics::Session::open(store);
-  ICS_FUZZ_CHECK(session.ok());
-  ics::Session& s = **session;
+  const std::uint8_t seed = in.ConsumeIntegral<std::uint8_t>();  // consumed in this order
+  FuzzStore fs = make_fuzz_store(seed, in.ConsumeIntegralInRange<std::size_t>(1, 4));
+  ics::Store& store = *fs.store;
+  ics::testkit::Workload& wl = fs.workload;
+  ics::Session& s = *fs.session;
   const ics::testkit::MemoryBaseline baseline(s);
 
-  Ctx c{in, s, *store, *wl, {}};
+  Ctx c{in, s, store, wl, {}};
   const std::size_t n = in.ConsumeIntegralInRange<std::size_t>(1, kMaxReplicas);
   for (std::size_t i = 0; i < n; ++i) c.replicas.push_back(make_replica(c, i));
   for (int step = 0; step < kMaxSteps && in.remaining_bytes() > 0; ++step) {
@@ -217,7 +215,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     ICS_FUZZ_CHECK(quiet(r.last_sync()));
     ICS_FUZZ_CHECK(r.messages() == messages && r.folders() == folders);
   }
-  check(store->check_invariants());
+  check(store.check_invariants());
   ICS_FUZZ_CHECK(s.handle_count() == 0);
   check(baseline.check(s));
   return 0;
