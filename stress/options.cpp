@@ -151,10 +151,6 @@ ParseResult parse_options(const std::vector<std::string>& args) {
       o.measure_stack = true;
       continue;
     }
-    if (flag == "--no-upload-faults") {
-      o.no_upload_faults = true;
-      continue;
-    }
     auto it = setters().find(flag);
     if (it == setters().end()) return {std::nullopt, "unknown argument '" + args[i] + "'"};
     if (!has_value) {
@@ -207,7 +203,6 @@ std::string reproduce_command(const Options& o, std::uint64_t loops_override) {
   }
   if (o.writers != 0) add("--writers", std::to_string(o.writers));
   if (o.measure_stack) c += " --measure-stack";
-  if (o.no_upload_faults) c += " --no-upload-faults";
   if (!o.json.empty()) add("--json", o.json);
   return c;
 }
@@ -240,7 +235,6 @@ checks convergence, errors and memory growth. Exit 0 clean, 1 finding, 2 usage.
                          (default 0.1); every fiber also yields after each loop
   --json FILE            write the result as JSON (ci/README.md, "ics-stress JSON")
   --quiet                no progress line
-  --no-upload-faults     mixed: Replica::upload runs without fault injection
   --measure-stack        fill each fiber stack with a pattern and report the deepest use
                          (makes whole stacks resident: not for RSS figures)
   --help                 this text

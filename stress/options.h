@@ -33,7 +33,6 @@ struct Options {
   std::string json;                 // --json FILE
   bool quiet = false;               // no progress lines
   bool measure_stack = false;       // paint stacks, report their high-water mark
-  bool no_upload_faults = false;    // mixed: no fault injection inside Replica::upload
   bool help = false;
 };
 

@@ -244,12 +244,7 @@ class ReplicaWorker final : public Worker {
     const int changes = 1 + static_cast<int>(ctx.rng().below(3));
     for (int i = 0; i < changes; ++i) local_change(ctx);
     ctx.point();
-    // --no-upload-faults: keeps faults out of Replica::upload (it once left replicas
-    // diverged when an allocation failed inside it; fixed, see stress/README.md).
-    const bool faults = ctx.faults();
-    if (ctx.options().no_upload_faults) ctx.set_faults(false);
     upload(ctx, "Replica::upload");
-    ctx.set_faults(faults);
     ctx.point();
   }
 
