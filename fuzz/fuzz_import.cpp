@@ -506,9 +506,14 @@ void import_folder(Ctx& c) {
     }
     return;
   }
-  auto after = folder_of(c.store, key);
+  // A Raw version's source key may be another well-formed GID: the folder is under the key sent.
+  auto sent = ics::parse_gid(ics::ByteView(*hv[1].as_bytes()));
+  ICS_FUZZ_CHECK(sent.ok());
+  auto after = folder_of(c.store, *sent);
   ICS_FUZZ_CHECK(after.has_value());
-  if (!before) c.folder_keys.push_back(key);
+  if (std::find(c.folder_keys.begin(), c.folder_keys.end(), *sent) == c.folder_keys.end()) {
+    c.folder_keys.push_back(*sent);
+  }
   if (v.shape == Shape::Raw) return;
   const auto parent_fid = parent ? c.store.find_folder(*parent) : std::optional(c.wl.folder());
   const bool client_has = before && includes_all(v.pcl, before->pcl);
