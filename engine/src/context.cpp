@@ -11,6 +11,7 @@ class TransferStateObject : public SessionObject, public FxSource {
  public:
   explicit TransferStateObject(MemoryAccount& account) : source_(account) {}
   ObjectKind kind() const override { return ObjectKind::TransferState; }
+  FxSource* as_fx_source() override { return this; }
   std::size_t footprint() const override { return sizeof(*this); }
   Result<BufferResult> get_buffer(std::size_t max) override { return source_.next(max); }
   Status load(Bytes stream) { return source_.load(std::move(stream)); }
@@ -89,7 +90,7 @@ Result<std::uint32_t> get_transfer_state(Session& s, std::uint32_t handle) {
 
 Result<BufferResult> get_buffer(Session& s, std::uint32_t handle, std::size_t max) {
   ICS_TRY_ASSIGN(SessionObject * obj, s.lookup<SessionObject>(handle));
-  auto* source = dynamic_cast<FxSource*>(obj);
+  FxSource* source = obj->as_fx_source();
   if (source == nullptr) return Error(ErrorCode::NullObject, "handle is not a FastTransfer source");
   return source->get_buffer(max);
 }

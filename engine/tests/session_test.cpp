@@ -36,6 +36,13 @@ class OtherKind : public SessionObject {
   std::size_t footprint() const override { return 8; }
 };
 
+// A final class: lookup matches it by exact type, not through dynamic_cast.
+class FinalProbe final : public SessionObject {
+ public:
+  ObjectKind kind() const override { return ObjectKind::DownloadContext; }
+  std::size_t footprint() const override { return 16; }
+};
+
 struct Figures {
   std::size_t bytes, objects;
   std::array<std::size_t, kObjectKindCount> kind_bytes, kind_objects;
@@ -90,6 +97,22 @@ TEST(Session, OpenChargesTheSessionItself) {
   tiny.memory_budget = 1;
   EXPECT_EQ(Session::open(store, tiny).code(), ErrorCode::GeneralFailure);
   EXPECT_EQ(store->memory_stats().live_bytes(), 0u);
+}
+
+TEST(Session, LookupGoesByTheDynamicTypeNotTheKind) {
+  auto store = make_store();
+  auto s = open(store);
+  auto probe = s->add(std::make_unique<Probe>(*s, ObjectKind::DownloadContext, 100));
+  auto fin = std::make_unique<FinalProbe>();
+  FinalProbe* raw = fin.get();
+  auto f = s->add(std::move(fin));
+  ASSERT_TRUE(probe.ok() && f.ok());
+  EXPECT_EQ(s->lookup<FinalProbe>(*f).value(), raw);
+  EXPECT_EQ(s->lookup<FinalProbe>(*probe).code(), ErrorCode::NullObject);  // same kind, other type
+  EXPECT_EQ(s->lookup<Probe>(*f).code(), ErrorCode::NullObject);
+  EXPECT_EQ(s->lookup<SessionObject>(*f).value(), raw);
+  EXPECT_EQ(raw->as_stateful(), nullptr);
+  EXPECT_EQ(raw->as_fx_source(), nullptr);
 }
 
 TEST(Session, AddLookupRelease) {

@@ -41,6 +41,7 @@ class StatefulContext : public SessionObject {
   StatefulContext(Session& session, bool hierarchy)
       : upload_(session, hierarchy), hierarchy_(hierarchy) {}
 
+  StatefulContext* as_stateful() final { return this; }
   bool hierarchy() const { return hierarchy_; }
   StateUpload& upload() { return upload_; }
   IcsState& state() { return state_; }

@@ -29,6 +29,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <type_traits>
+#include <typeinfo>
 #include <vector>
 
 #include "ics/errors.h"
@@ -38,6 +40,9 @@
 namespace ics {
 
 inline constexpr std::uint32_t kInvalidHandle = 0xFFFFFFFF;
+
+class StatefulContext;
+class FxSource;
 
 // Base of every object a handle can name.
 class SessionObject {
@@ -51,6 +56,12 @@ class SessionObject {
   // Bytes charged for the object itself when it is added (its buffers are
   // charged separately, by the object, as they grow).
   virtual std::size_t footprint() const = 0;
+
+  // The object's faces, so that lookups need no dynamic_cast (which compares
+  // type names with strcmp, on every lookup, and under libFuzzer feeds those
+  // names to the fuzzer as comparison operands). Null when it has no such face.
+  virtual StatefulContext* as_stateful() { return nullptr; }
+  virtual FxSource* as_fx_source() { return nullptr; }
 
   // The owning session's id and the object's handle; 0 / kInvalidHandle
   // until added.
@@ -106,7 +117,7 @@ class Session {
   template <class T>
   Result<T*> lookup(std::uint32_t handle) {
     ICS_TRY_ASSIGN(SessionObject * base, find(handle));
-    T* typed = dynamic_cast<T*>(base);
+    T* typed = downcast<T>(base);
     if (typed == nullptr) return Error(ErrorCode::NullObject, "handle names another kind of object");
     return typed;
   }
@@ -120,6 +131,21 @@ class Session {
   std::size_t max_handles() const { return max_handles_; }
 
  private:
+  // A final class is matched by its exact type (type_info pointers are equal
+  // for a match, so no name is compared), the faces by their accessors.
+  template <class T>
+  static T* downcast(SessionObject* base) {
+    if constexpr (std::is_same_v<T, SessionObject>) {
+      return base;
+    } else if constexpr (std::is_same_v<T, StatefulContext>) {
+      return base->as_stateful();
+    } else if constexpr (std::is_final_v<T>) {
+      return typeid(*base) == typeid(T) ? static_cast<T*>(base) : nullptr;
+    } else {
+      return dynamic_cast<T*>(base);
+    }
+  }
+
   struct Slot {
     std::unique_ptr<SessionObject> object;
     std::size_t charged = 0;

@@ -229,6 +229,7 @@ class DownloadContext final : public StatefulContext, public FxSource {
                   std::optional<Restriction> restriction);
 
   ObjectKind kind() const override { return ObjectKind::DownloadContext; }
+  FxSource* as_fx_source() override { return this; }
   std::size_t footprint() const override;
   // NotSupported once the stream has started.
   Status can_upload_state() const override;
