@@ -1,7 +1,7 @@
 // ics_gen_corpus OUTDIR: writes the seed inputs of the codec fuzz targets into
-// OUTDIR/<what>/<label>: GLOBSETs, IDSETs, FastTransfer streams and PCLs made by
-// the engine's own encoders (encode_globset, encode_idset, FxWriter, write_state,
-// Pcl::serialize), Globset op scripts, and hand-made malformed inputs, at least
+// OUTDIR/<what>/<label>: GLOBSETs, IDSETs, FastTransfer streams, PCLs and
+// restrictions made by the engine's own encoders (encode_globset, encode_idset,
+// FxWriter, write_state, Pcl::serialize, Restriction::serialize), Globset op scripts, and hand-made malformed inputs, at least
 // one per reject class. Deterministic: fixed seeds, std::mt19937_64 used raw.
 // Every codec seed is checked against the outcome its label promises (accepted,
 // or rejected with the named error); exit 1 if one is not, 2 on a usage or I/O
@@ -23,6 +23,7 @@
 #include "ics/globset.h"
 #include "ics/idset.h"
 #include "ics/pcl.h"
+#include "ics/restriction.h"
 #include "ics/state.h"
 #include "ics/store.h"
 #include "ics/testing/workload.h"
@@ -575,6 +576,54 @@ void pcl_seeds(Seeds& seeds, Rng& rng) {
   seed("bad-size-alone", concat(one, Bytes{22}), bad);
 }
 
+// ---------------------------------------------------------------------------
+// restriction
+
+void restriction_seeds(Seeds& seeds) {
+  using ics::Restriction;
+  namespace op = ics::relop;
+  auto seed = [&seeds](const std::string& label, const Bytes& b, ErrorCode want) {
+    expect(seeds, "restriction", label, Restriction::parse(ics::ByteView(b)), want);
+    seeds.write("restriction", label, b);
+  };
+  const ics::PropTag size = ics::tags::kMessageSize, importance = ics::tags::kImportance;
+  const ics::PropTag i16{0x10000002}, i64{0x674A0014}, time = ics::tags::kLastModificationTime;
+  const ics::PropTag flag = ics::tags::kAssociated;
+  const Restriction big = Restriction::compare(op::kGreaterThan, size, 1000);
+  const Restriction fai = Restriction::compare(op::kEqual, flag, 1);
+  const ErrorCode ok = ErrorCode::Success;
+  seed("exist", Restriction::exist(ics::tags::kSubject).serialize(), ok);
+  seed("size-gt", big.serialize(), ok);
+  seed("i16-lt-negative", Restriction::compare(op::kLessThan, i16, 0xFFFE).serialize(), ok);
+  seed("i64-ge-min", Restriction::compare(op::kGreaterThanOrEqual, i64, 1ull << 63).serialize(), ok);
+  seed("time-le", Restriction::compare(op::kLessThanOrEqual, time, 0x01D0000000000000ull).serialize(), ok);
+  seed("importance-ne", Restriction::compare(op::kNotEqual, importance, 1).serialize(), ok);
+  seed("and-empty", Restriction::all_of({}).serialize(), ok);
+  seed("or-empty", Restriction::any_of({}).serialize(), ok);
+  seed("and-or-not",
+       Restriction::all_of({big, Restriction::any_of({fai, Restriction::negate(Restriction::exist(importance))}),
+                            Restriction::negate(Restriction::compare(op::kEqual, importance, 2))})
+           .serialize(),
+       ok);
+  Restriction deep = Restriction::exist(size);
+  for (std::size_t i = 1; i < ics::kMaxRestrictionDepth; ++i) deep = Restriction::negate(deep);
+  seed("depth-max", deep.serialize(), ok);
+  seed("bad-too-deep", Restriction::negate(deep).serialize(), ErrorCode::TooBig);
+  const ErrorCode bad = ErrorCode::FormatError, unsupported = ErrorCode::NotSupported;
+  const Bytes whole = big.serialize();
+  seed("bad-empty", {}, bad);
+  seed("bad-cut-short", Bytes(whole.begin(), whole.end() - 1), bad);
+  seed("bad-trailing", concat(whole, Bytes{0}), bad);
+  seed("bad-unknown-type", Bytes{0x0C}, bad);
+  seed("bad-content", hex("03 000000000000"), unsupported);
+  seed("bad-relop-re", hex("04 06 0300080e 0300080e e8030000"), unsupported);
+  seed("bad-relop-unknown", hex("04 07 0300080e 0300080e e8030000"), bad);
+  seed("bad-string-type", hex("04 04 1f003700 1f003700 4100"), unsupported);
+  seed("bad-tag-mismatch", hex("04 02 0300080e 03001700 e8030000"), bad);
+  seed("bad-boolean-2", hex("04 04 0b00aa67 0b00aa67 02"), bad);
+  seed("bad-count-short", hex("00 0200 08 0300080e"), bad);
+}
+
 // A FuzzedDataProvider script: integers are taken from the END of the input
 // (most significant byte first), ConsumeBytes from the front.
 class FdpScript {
@@ -864,6 +913,7 @@ int main(int argc, char** argv) {
   state_upload_seeds(seeds, rng);
   import_seeds(seeds, rng);
   sync_session_seeds(seeds, rng);
+  restriction_seeds(seeds);  // last, and without rng: the other seeds stay as they were
   std::fprintf(stderr, "gen_corpus: %d seeds into %s\n", seeds.count(), argv[1]);
   return seeds.exit_code();
 }
