@@ -477,6 +477,52 @@ void fx_seed(Seeds& seeds, const std::string& label, const Bytes& stream,
   if (ics_fuzz::kFxLimits[limit] != 0) o.max_element_size = ics_fuzz::kFxLimits[limit];
   expect(seeds, "fxstream", label, ics::parse_fx(ics::ByteView(stream), o), want);
   seeds.write("fxstream", label, ics_fuzz::make_fx_input(stream, sizes, limit));
+  if (limit == 0) seeds.write("fxdescribe", label, stream);  // the raw stream, for describe()
+}
+
+// UTF-16LE code units as bytes.
+Bytes utf16(std::u16string_view units) {
+  Bytes b;
+  for (char16_t u : units) {
+    b.push_back(static_cast<std::uint8_t>(u));
+    b.push_back(static_cast<std::uint8_t>(u >> 8));
+  }
+  return b;
+}
+
+// Values describe() must escape, decode, show as hex or cut.
+void fxdescribe_seeds(Seeds& seeds) {
+  const ics::Guid set = ics::Guid::from_seed(7);
+  auto seed = [&seeds](const std::string& label, Fx& fx) {
+    const Bytes b = fx.bytes();
+    expect(seeds, "fxdescribe", label, ics::parse_fx(ics::ByteView(b)), ErrorCode::Success);
+    seeds.write("fxdescribe", label, b);
+  };
+  Fx escapes;
+  escapes.p(prop(0x0037, ptyp::kString, utf16(u"tab\tquote\"back\\slash\nnew\rline\u00e9\U0001F600")))
+      .p(prop(0x0E1D, ptyp::kString, utf16(u"esc\x1b[31m")))        // a control character: hex
+      .p(prop(0x0E1E, ptyp::kString, utf16(u"c1\u0085")))            // C1 control: hex
+      .p(prop(0x0E1F, ptyp::kString, Bytes{0x00, 0xD8, 'a', 0}))     // unpaired high surrogate
+      .p(prop(0x0E20, ptyp::kString, Bytes{0x00, 0xDC}))             // lone low surrogate
+      .p(prop(0x0E21, ptyp::kString, Bytes{'o', 0, 'd'}))            // odd length
+      .p(prop(0x0E22, ptyp::kString8, Bytes{'h', 'i', 0x7F, 0}))     // DEL
+      .p(prop(0x0E23, ptyp::kString8, Bytes{0xC3, 0xA9, 0}));        // not ASCII
+  seed("escapes", escapes);
+  Fx long_values;
+  long_values.p(prop(0x0037, ptyp::kString, utf16(std::u16string(1000, u'x'))))
+      .p(prop(0x0E24, ptyp::kBinary, Bytes(1000, 0xAB)))
+      .p(prop(0x6611, ptyp::kMultipleFlag | ptyp::kInteger64, std::vector<std::uint64_t>(100, ~0ull)))
+      .p(prop(0x6612, ptyp::kMultipleFlag | ptyp::kString, std::vector<Bytes>(12, utf16(std::u16string(100, u'y')))))
+      .p(PropValue{PropTag(0x8004, ptyp::kInteger32),
+                   ics::NamedProp{set, 1, 0, std::u16string{u'n', u'a', 0x0007, u'm', u'e', 0xD800}}, std::uint64_t{1}});
+  seed("long-values", long_values);
+  Fx numbers;
+  numbers.p(prop(0x6602, ptyp::kFloating32, std::uint64_t{0x7FC00000}))     // NaN
+      .p(prop(0x6603, ptyp::kFloating64, std::uint64_t{0xFFF0000000000000}))  // -inf
+      .p(prop(0x0039, ptyp::kTime, std::uint64_t{0xFFFFFFFFFFFFFFFF}))
+      .p(prop(0x003A, ptyp::kTime, std::uint64_t{0}))
+      .p(prop(0x0E1F, ptyp::kBoolean, std::uint64_t{0xFFFF}));
+  seed("numbers", numbers);
 }
 
 void fxstream_seeds(Seeds& seeds, Rng& rng) {
@@ -914,6 +960,7 @@ int main(int argc, char** argv) {
   import_seeds(seeds, rng);
   sync_session_seeds(seeds, rng);
   restriction_seeds(seeds);  // last, and without rng: the other seeds stay as they were
+  fxdescribe_seeds(seeds);
   std::fprintf(stderr, "gen_corpus: %d seeds into %s\n", seeds.count(), argv[1]);
   return seeds.exit_code();
 }
