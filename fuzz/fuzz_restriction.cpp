@@ -11,7 +11,6 @@
 #include <cstdint>
 #include <optional>
 #include <utility>
-#include <variant>
 #include <vector>
 
 #include "fuzz_check.h"
@@ -80,7 +79,7 @@ class Validator {
     if (op > ics::relop::kNotEqual) return format();
     std::uint32_t tag = 0, value_tag = 0;
     if (!r_.read_u32(tag) || !r_.read_u32(value_tag)) return format();
-    const std::uint16_t type = tag & 0xFFFF;
+    const std::uint16_t type = ics::PropTag(tag).type();
     std::size_t size = 0;
     switch (type) {
       case ics::ptyp::kBoolean: size = 1; break;
@@ -129,8 +128,9 @@ bool reference(const Restriction& r, const ics::PropertyBag& bag) {
     default: break;
   }
   const ics::PropValue* have = bag.get(r.tag);
-  if (have == nullptr || !std::holds_alternative<std::uint64_t>(have->data)) return false;
-  const long double a = number(r.tag.type(), std::get<std::uint64_t>(have->data));
+  const std::uint64_t* integer = have == nullptr ? nullptr : have->as_integer();
+  if (integer == nullptr) return false;
+  const long double a = number(r.tag.type(), *integer);
   const long double b = number(r.tag.type(), r.value);
   const bool results[] = {a < b, a <= b, a > b, a >= b, a == b, a != b};
   return results[r.op];
@@ -176,8 +176,7 @@ ics::PropertyBag bag_for(const std::vector<const Restriction*>& ls, std::uint64_
 void check_evaluation(const Restriction& r, ics::ByteView input) {
   std::vector<const Restriction*> ls;
   leaves(r, ls);
-  std::uint64_t seed = 0xcbf29ce484222325ull;
-  for (std::uint8_t b : input) seed = (seed ^ b) * 0x100000001b3ull;
+  const std::uint64_t seed = ics_fuzz::fnv1a(input);
   const Restriction no = Restriction::negate(r);
   const Restriction twice = Restriction::all_of({r, r});
   const Restriction either = Restriction::any_of({r, no});

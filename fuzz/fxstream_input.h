@@ -14,6 +14,8 @@
 #include <span>
 #include <vector>
 
+#include "fuzz_check.h"
+
 namespace ics_fuzz {
 
 // 0 = the parser's default limit (16 MiB).
@@ -28,8 +30,7 @@ struct FxInput {
 
 // Eight chunk sizes (0..23, not all zero) from an FNV-1a hash of the stream.
 inline std::vector<std::size_t> hashed_chunks(std::span<const std::uint8_t> stream) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (std::uint8_t b : stream) h = (h ^ b) * 0x100000001b3ull;
+  std::uint64_t h = fnv1a(stream);
   std::vector<std::size_t> sizes(8);
   for (std::size_t& n : sizes) {
     h = h * 6364136223846793005ull + 1442695040888963407ull;

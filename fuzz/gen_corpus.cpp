@@ -1,8 +1,9 @@
 // ics_gen_corpus OUTDIR: writes the seed inputs of the codec fuzz targets into
 // OUTDIR/<what>/<label>: GLOBSETs, IDSETs, FastTransfer streams, PCLs and
 // restrictions made by the engine's own encoders (encode_globset, encode_idset,
-// FxWriter, write_state, Pcl::serialize, Restriction::serialize), Globset op scripts, and hand-made malformed inputs, at least
-// one per reject class. Deterministic: fixed seeds, std::mt19937_64 used raw.
+// FxWriter, write_state, Pcl::serialize, Restriction::serialize), Globset op
+// scripts, and hand-made malformed inputs, at least one per reject class.
+// Deterministic: fixed seeds, std::mt19937_64 used raw.
 // Every codec seed is checked against the outcome its label promises (accepted,
 // or rejected with the named error); exit 1 if one is not, 2 on a usage or I/O
 // error. ci/gen-corpus names the files by SHA-1 into corpus/<what>/.
