@@ -63,6 +63,7 @@ std::optional<SyncDownload> read_download(FiberCtx& ctx, Session& s, std::uint32
     auto r = get_buffer(s, handle, buffer);
     ctx.point();
     if (!ctx.check("get_buffer", r)) return std::nullopt;
+    const heap::ClientScope client;
     if (!ctx.check("FxParser::feed", lexer.feed(r->buffer))) return std::nullopt;
     if (!ctx.check("SyncStreamParser::push", grammar.push_all(lexer.events()))) return std::nullopt;
     if (r->status == TransferStatus::Done) break;
@@ -72,6 +73,7 @@ std::optional<SyncDownload> read_download(FiberCtx& ctx, Session& s, std::uint32
       return std::nullopt;
     }
   }
+  const heap::ClientScope client;
   if (!ctx.check("FxParser::finish", lexer.finish())) return std::nullopt;
   auto download = grammar.finish();
   if (!ctx.check("SyncStreamParser::finish", download)) return std::nullopt;
@@ -93,6 +95,7 @@ std::optional<IcsState> read_transfer_state(FiberCtx& ctx, Session& s, std::uint
   }
   // Released with its parent otherwise.
   if (ctx.rng().chance(0.5)) ctx.check("Session::release (transfer state)", s.release(*ts));
+  const heap::ClientScope client;
   auto events = parse_fx(stream);
   if (!ctx.check("parse_fx (transfer state)", events)) return std::nullopt;
   auto state = read_state(*events);
@@ -108,7 +111,10 @@ LoopOutcome run_loop(FiberCtx& ctx, Session& s, std::uint32_t handle, Replica& r
   if (!upload_state(ctx, s, handle, replica.state())) return out;
   std::optional<SyncDownload> d = read_download(ctx, s, handle, ctx.options().buffer_size);
   if (!d) return out;
-  if (!ctx.check("Replica::apply", replica.apply(*d, s.store()))) return out;
+  {
+    const heap::ClientScope client;
+    if (!ctx.check("Replica::apply", replica.apply(*d, s.store()))) return out;
+  }
   out.changes = d->messages.size();
   out.deletions = d->deleted.size() + d->expired.size() + d->no_longer_in_scope.size();
   out.read_changes = d->read.size() + d->unread.size();

@@ -145,28 +145,50 @@ std::vector<std::string> Findings::sanitizer_reports() const {
 
 // ---- Meter ----
 
-void Meter::add(std::size_t fiber, std::int64_t total, const KindCounts& kinds) {
-  Shard& s = shards_[fiber % kMeterShards];
-  if (total != 0) s.total.fetch_add(total, std::memory_order_relaxed);
-  for (std::size_t k = 0; k < kinds.size(); ++k) {
-    if (kinds[k] != 0) s.kinds[k].fetch_add(kinds[k], std::memory_order_relaxed);
-  }
+Held Held::minus(const Held& o) const {
+  Held d;
+  d.total = total - o.total;
+  for (std::size_t k = 0; k < kinds.size(); ++k) d.kinds[k] = kinds[k] - o.kinds[k];
+  d.heap = heap - o.heap;
+  d.client = client - o.client;
+  return d;
 }
 
-void Meter::settled(const MemoryStats& stats, double& total, KindBytes& kinds) const {
-  std::int64_t in_total = 0;
-  KindCounts in_kinds{};
+bool Held::zero() const {
+  return total == 0 && heap == 0 && client == 0 &&
+         std::all_of(kinds.begin(), kinds.end(), [](std::int64_t k) { return k == 0; });
+}
+
+void Meter::add(std::size_t fiber, const Held& d) {
+  Shard& s = shards_[fiber % kMeterShards];
+  if (d.total != 0) s.total.fetch_add(d.total, std::memory_order_relaxed);
+  for (std::size_t k = 0; k < d.kinds.size(); ++k) {
+    if (d.kinds[k] != 0) s.kinds[k].fetch_add(d.kinds[k], std::memory_order_relaxed);
+  }
+  if (d.heap != 0) s.heap.fetch_add(d.heap, std::memory_order_relaxed);
+  if (d.client != 0) s.client.fetch_add(d.client, std::memory_order_relaxed);
+}
+
+Sample Meter::settled(const MemoryStats& stats) const {
+  Held in;
   for (const Shard& s : shards_) {
-    in_total += s.total.load(std::memory_order_relaxed);
-    for (std::size_t k = 0; k < in_kinds.size(); ++k) {
-      in_kinds[k] += s.kinds[k].load(std::memory_order_relaxed);
+    in.total += s.total.load(std::memory_order_relaxed);
+    for (std::size_t k = 0; k < in.kinds.size(); ++k) {
+      in.kinds[k] += s.kinds[k].load(std::memory_order_relaxed);
     }
+    in.heap += s.heap.load(std::memory_order_relaxed);
+    in.client += s.client.load(std::memory_order_relaxed);
   }
-  total = static_cast<double>(stats.live_bytes()) - static_cast<double>(in_total);
-  for (std::size_t k = 0; k < kinds.size(); ++k) {
-    kinds[k] = static_cast<double>(stats.bytes(static_cast<ObjectKind>(k))) -
-               static_cast<double>(in_kinds[k]);
+  Sample out;
+  out.total = static_cast<double>(stats.live_bytes()) - static_cast<double>(in.total);
+  for (std::size_t k = 0; k < out.kinds.size(); ++k) {
+    out.kinds[k] = static_cast<double>(stats.bytes(static_cast<ObjectKind>(k))) -
+                   static_cast<double>(in.kinds[k]);
   }
+  const heap::Totals t = heap::totals();
+  out.process = static_cast<double>(t.bytes - in.heap);
+  out.client = static_cast<double>(t.client - in.client);
+  return out;
 }
 
 // ---- Run ----
@@ -181,12 +203,16 @@ GrowthOptions growth_options(const Options& o) {
 
 }  // namespace
 
-Run::Run(const Options& options, Scenario& scenario, std::shared_ptr<Store> store)
+Run::Run(const Options& options, Scenario& scenario, std::shared_ptr<Store> store,
+         bool heap_tracked)
     : options_(options),
       scenario_(scenario),
       store_(std::move(store)),
       settled_(growth_options(options)),
-      raw_(growth_options(options)) {}
+      raw_(growth_options(options)),
+      client_(growth_options(options)),
+      process_(growth_options(options)),
+      heap_tracked_(heap_tracked) {}
 
 bool Run::claim(std::uint64_t& loop) {
   if (stop_.load(std::memory_order_acquire)) return false;
@@ -218,9 +244,7 @@ void Run::loop_done(std::uint64_t loop, std::size_t /*fiber*/) {
 }
 
 void Run::sample(std::uint64_t loop) {
-  double total = 0;
-  KindBytes kinds{};
-  meter_.settled(store_->memory_stats(), total, kinds);
+  const Sample s = meter_.settled(store_->memory_stats());
   const MemoryStats& stats = store_->memory_stats();
   KindBytes raw_kinds{};
   for (std::size_t k = 0; k < raw_kinds.size(); ++k) {
@@ -228,8 +252,12 @@ void Run::sample(std::uint64_t loop) {
   }
   const auto raw_total = static_cast<double>(stats.live_bytes());
   std::lock_guard lock(detector_mu_);
-  settled_.add(loop, total, kinds);
+  settled_.add(loop, s.total, s.kinds);
   raw_.add(loop, raw_total, raw_kinds);
+  if (heap_tracked_) {
+    process_.add(loop, s.process, KindBytes{});
+    client_.add(loop, s.client, KindBytes{});
+  }
 }
 
 namespace {
@@ -251,6 +279,10 @@ void Run::begin_operate() {
   if (options_.loops != 0) {
     epoch_limit_.store(std::min(options_.loops, epoch_step(options_)), std::memory_order_release);
   }
+  if (heap_tracked_) {
+    heap_bytes_start_ = heap::totals().bytes;
+    heap::next_epoch();  // epoch 1: the loops; stacks are recorded from here on
+  }
   epoch_start_ = Clock::now();
   epoch_cpu_start_ = cpu_seconds();
   operate_start_ = epoch_start_;
@@ -270,6 +302,17 @@ void Run::quiescent_point(FiberCtx& leader) {
   }
 }
 
+void Run::heap_snapshot() {
+  if (!heap_tracked_) return;
+  const heap::Untracked quiet;
+  HeapSnapshot snap;
+  snap.loops = loops_done();
+  snap.all = heap::snapshot(1, false);
+  snap.client = heap::snapshot(1, true);
+  heap_snapshots_.push_back(std::move(snap));
+  heap::next_epoch();
+}
+
 void Run::leak_check() {
 #if defined(ICS_STRESS_HAVE_LSAN)
   ++leak_checks_;
@@ -281,6 +324,8 @@ void Run::leak_check() {
 }
 
 void Run::next_epoch() {
+  scenario_.verified();
+  heap_snapshot();  // every fiber verified and is between two loops
   const Clock::time_point now = Clock::now();
   verify_seconds_ += seconds_between(quiescent_start_, now);
   bool done = stop_.load(std::memory_order_acquire);
@@ -294,6 +339,7 @@ void Run::next_epoch() {
   }
   if (done) {
     live_bytes_end_ = store_->memory_stats().live_bytes();
+    if (heap_tracked_) heap_bytes_end_ = heap::totals().bytes;
     rss_at_end_ = rss_bytes();
     operating_.store(false, std::memory_order_release);
     finished_.store(true, std::memory_order_release);
@@ -326,6 +372,16 @@ GrowthReport Run::settled_report(std::size_t max_points) const {
 GrowthReport Run::raw_report(std::size_t max_points) const {
   std::lock_guard lock(detector_mu_);
   return raw_.analyze(max_points);
+}
+
+GrowthReport Run::client_report(std::size_t max_points) const {
+  std::lock_guard lock(detector_mu_);
+  return client_.analyze(max_points);
+}
+
+GrowthReport Run::process_report(std::size_t max_points) const {
+  std::lock_guard lock(detector_mu_);
+  return process_.analyze(max_points);
 }
 
 double Run::current_slope() const { return settled_report(1).slope; }
@@ -398,55 +454,100 @@ void FiberCtx::diverged(std::string_view what, std::string_view message) {
   run_.findings().divergence(what, message, loop_, index_);
 }
 
-void FiberCtx::held(std::int64_t& total, KindCounts& kinds) const {
-  total = 0;
-  kinds.fill(0);
+Held FiberCtx::held() const {
+  Held h;
   for (const Session* s : tracked_) {
-    total += static_cast<std::int64_t>(s->memory().live_bytes());
-    for (std::size_t k = 0; k < kinds.size(); ++k) {
-      kinds[k] += static_cast<std::int64_t>(s->memory().bytes(static_cast<ObjectKind>(k)));
+    h.total += static_cast<std::int64_t>(s->memory().live_bytes());
+    for (std::size_t k = 0; k < h.kinds.size(); ++k) {
+      h.kinds[k] += static_cast<std::int64_t>(s->memory().bytes(static_cast<ObjectKind>(k)));
     }
   }
+  if (run_.heap_tracked()) heap::owner_bytes(heap_ctx_.owner, h.heap, h.client);
+  return h;
 }
 
 void FiberCtx::publish() {
-  std::int64_t total = 0;
-  KindCounts kinds{};
-  held(total, kinds);
-  const std::int64_t in_total = total - settled_total_;
-  KindCounts delta{};
-  bool any = in_total != published_total_;
-  for (std::size_t k = 0; k < kinds.size(); ++k) {
-    const std::int64_t in_kind = kinds[k] - settled_kinds_[k];
-    delta[k] = in_kind - published_kinds_[k];
-    published_kinds_[k] = in_kind;
-    any = any || delta[k] != 0;
-  }
-  if (any) run_.meter().add(index_, in_total - published_total_, delta);
-  published_total_ = in_total;
+  const Held in_flight = held().minus(settled_);
+  const Held delta = in_flight.minus(published_);
+  if (!delta.zero()) run_.meter().add(index_, delta);
+  published_ = in_flight;
 }
+
+void FiberCtx::set_stack(const char* lo, const char* hi) {
+  heap_ctx_.owner = static_cast<std::uint32_t>(index_ + 1);
+  heap_ctx_.side = heap::Side::Server;
+  heap_ctx_.stack_lo = lo;
+  heap_ctx_.stack_hi = hi;
+  resume_heap();
+}
+
+void FiberCtx::resume_heap() const { heap::set_context(heap_ctx_); }
 
 void FiberCtx::point(bool force) {
   if (!force && !rng_.chance(options().yield_rate)) return;
   publish();
+  const heap::Side side = heap::context().side;
   boost::this_fiber::yield();
+  heap::Context c = heap_ctx_;  // this fiber may go on on another thread
+  c.side = side;
+  heap::set_context(c);
 }
 
 void FiberCtx::settle() {
-  held(settled_total_, settled_kinds_);
+  settled_ = held();
   publish();
 }
 
-void FiberCtx::end_loop(Session* anchor) {
-  if (options().inject_growth != 0 && anchor != nullptr) {
-    const std::size_t n = options().inject_growth;
-    auto charge = Charge::make(anchor->memory(), ObjectKind::Other, n);
-    if (check("inject-growth Charge::make", charge)) {
-      Injected keep{std::make_unique<char[]>(n), std::move(charge).value()};
-      std::memset(keep.bytes.get(), 0xA5, n);
-      injected_.push_back(std::move(keep));
-    }
+// Each --inject-where keeps its bytes from a function of its own: the allocation site a
+// growth finding must name.
+__attribute__((noinline)) void FiberCtx::inject_charged(Session& anchor, std::size_t n) {
+  auto charge = Charge::make(anchor.memory(), ObjectKind::Other, n);
+  if (!check("inject-growth Charge::make", charge)) return;
+  Injected keep{std::make_unique<char[]>(n), std::move(charge).value()};
+  std::memset(keep.bytes.get(), 0xA5, n);
+  injected_.push_back(std::move(keep));
+}
+
+void FiberCtx::KeptChain::keep(char* block) {
+  std::memcpy(block, &head_, sizeof head_);
+  head_ = block;
+}
+
+void FiberCtx::KeptChain::clear() {
+  while (head_ != nullptr) {
+    char* next = nullptr;
+    std::memcpy(&next, head_, sizeof next);
+    delete[] head_;
+    head_ = next;
   }
+}
+
+__attribute__((noinline)) void FiberCtx::inject_uncharged(std::size_t n) {
+  char* block = new char[KeptChain::block_size(n)];
+  std::memset(block, 0xA6, KeptChain::block_size(n));
+  kept_uncharged_.keep(block);
+}
+
+__attribute__((noinline)) void FiberCtx::inject_client(std::size_t n) {
+  const heap::ClientScope client;
+  char* block = new char[KeptChain::block_size(n)];
+  std::memset(block, 0xA7, KeptChain::block_size(n));
+  kept_client_.keep(block);
+}
+
+void FiberCtx::inject(Session& anchor) {
+  const std::size_t n = options().inject_growth;
+  if (options().inject_where == "uncharged") {
+    inject_uncharged(n);
+  } else if (options().inject_where == "client") {
+    inject_client(n);
+  } else {
+    inject_charged(anchor, n);
+  }
+}
+
+void FiberCtx::end_loop(Session* anchor) {
+  if (options().inject_growth != 0 && anchor != nullptr) inject(*anchor);
   settle();
   run_.loop_done(loop_, index_);
   loop_ = kNoLoop;
@@ -454,6 +555,8 @@ void FiberCtx::end_loop(Session* anchor) {
 
 void FiberCtx::release_injected() {
   injected_.clear();
+  kept_uncharged_.clear();
+  kept_client_.clear();
   settle();
 }
 

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <array>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstddef>
@@ -34,6 +35,7 @@
 #include <nlohmann/json.hpp>
 
 #include "growth.h"
+#include "heap.h"
 #include "ics/errors.h"
 #include "ics/memory.h"
 #include "ics/session.h"
@@ -93,17 +95,38 @@ class Findings {
 inline constexpr std::size_t kMeterShards = 8;
 using KindCounts = std::array<std::int64_t, kObjectKindCount>;
 
+// What a fiber holds: its sessions' MemoryAccounts (total, per kind), and the heap bytes it
+// allocated that are still live (all, and the client side's share; heap.h).
+struct Held {
+  std::int64_t total = 0;
+  KindCounts kinds{};
+  std::int64_t heap = 0;
+  std::int64_t client = 0;
+  Held minus(const Held& o) const;
+  bool zero() const;
+};
+
+// One sample of the three series a run watches, after in-flight bytes are taken out.
+struct Sample {
+  double total = 0;  // server: the sessions' MemoryAccounts
+  KindBytes kinds{};
+  double process = 0;  // every live heap byte
+  double client = 0;   // heap bytes allocated under heap::ClientScope
+};
+
 // In-flight bytes of every fiber, sharded by fiber index.
 class Meter {
  public:
-  void add(std::size_t fiber, std::int64_t total, const KindCounts& kinds);
-  // Store totals minus in-flight bytes.
-  void settled(const MemoryStats& stats, double& total, KindBytes& kinds) const;
+  void add(std::size_t fiber, const Held& delta);
+  // Store totals and heap totals minus in-flight bytes.
+  Sample settled(const MemoryStats& stats) const;
 
  private:
   struct alignas(64) Shard {
     std::atomic<std::int64_t> total{0};
     std::array<std::atomic<std::int64_t>, kObjectKindCount> kinds{};
+    std::atomic<std::int64_t> heap{0};
+    std::atomic<std::int64_t> client{0};
   };
   std::array<Shard, kMeterShards> shards_{};
 };
@@ -114,7 +137,8 @@ class FiberCtx;
 // Shared state of one run.
 class Run {
  public:
-  Run(const Options& options, Scenario& scenario, std::shared_ptr<Store> store);
+  // heap_tracked: the heap tracker (heap.h) was started for this run.
+  Run(const Options& options, Scenario& scenario, std::shared_ptr<Store> store, bool heap_tracked);
 
   const Options& options() const { return options_; }
   Scenario& scenario() { return scenario_; }
@@ -129,7 +153,8 @@ class Run {
   bool epoch_open() const;
   void loop_done(std::uint64_t loop, std::size_t fiber);
 
-  // Called by one fiber (the barrier's leader) with every other fiber blocked.
+  // Called by one fiber (the barrier's leader) with every other fiber blocked. The heap
+  // snapshots for the growth sites are taken in next_epoch(), after verification.
   void begin_operate();
   void quiescent_point(FiberCtx& leader);
   void next_epoch();
@@ -154,6 +179,19 @@ class Run {
 
   GrowthReport settled_report(std::size_t max_points = 200) const;
   GrowthReport raw_report(std::size_t max_points = 200) const;
+  GrowthReport client_report(std::size_t max_points = 200) const;
+  GrowthReport process_report(std::size_t max_points = 200) const;
+  // Whether the heap tracker watched this run (heap.h), and its per-stack snapshots of the
+  // allocations made during the loops, one per quiescent point (loops done, all, client).
+  bool heap_tracked() const { return heap_tracked_; }
+  struct HeapSnapshot {
+    std::uint64_t loops = 0;
+    heap::Snapshot all;
+    heap::Snapshot client;
+  };
+  const std::vector<HeapSnapshot>& heap_snapshots() const { return heap_snapshots_; }
+  std::int64_t heap_bytes_start() const { return heap_bytes_start_; }
+  std::int64_t heap_bytes_end() const { return heap_bytes_end_; }
   double current_slope() const;
 
   std::size_t live_bytes_start() const { return live_bytes_start_; }
@@ -172,6 +210,7 @@ class Run {
   using Clock = std::chrono::steady_clock;
   void sample(std::uint64_t loop);
   void leak_check();
+  void heap_snapshot();
 
   Options options_;
   Scenario& scenario_;
@@ -181,6 +220,12 @@ class Run {
   mutable std::mutex detector_mu_;
   GrowthDetector settled_;
   GrowthDetector raw_;
+  GrowthDetector client_;
+  GrowthDetector process_;
+  bool heap_tracked_ = false;
+  std::vector<HeapSnapshot> heap_snapshots_;  // written by the barrier leader only
+  std::int64_t heap_bytes_start_ = 0;
+  std::int64_t heap_bytes_end_ = 0;
 
   std::atomic<std::uint64_t> claimed_{0};
   std::atomic<std::uint64_t> done_{0};
@@ -258,6 +303,10 @@ class FiberCtx {
   void set_faults(bool on);
 
   // Runner hooks.
+  // Makes this fiber the owner of the thread's allocations (heap.h), with its stack's bounds;
+  // called when the fiber starts and after every switch back to it.
+  void set_stack(const char* lo, const char* hi);
+  void resume_heap() const;
   void begin_loop(std::uint64_t loop) { loop_ = loop; }
   void end_loop(Session* anchor);
   void settle();  // records the held bytes as settled (outside counted loops)
@@ -269,9 +318,13 @@ class FiberCtx {
     Charge charge;
   };
   void note_error(std::string_view call, const Error& e, std::initializer_list<ErrorCode> expected);
-  void held(std::int64_t& total, KindCounts& kinds) const;
+  Held held() const;
   void publish();
   void apply_faults(Session& s);
+  void inject(Session& anchor);
+  void inject_charged(Session& anchor, std::size_t n);
+  void inject_uncharged(std::size_t n);
+  void inject_client(std::size_t n);
 
   Run& run_;
   std::size_t index_;
@@ -280,11 +333,27 @@ class FiberCtx {
   bool faults_;
   std::uint64_t sessions_opened_ = 0;
   std::vector<Session*> tracked_;
-  std::int64_t settled_total_ = 0;
-  KindCounts settled_kinds_{};
-  std::int64_t published_total_ = 0;
-  KindCounts published_kinds_{};
+  Held settled_;
+  Held published_;  // in flight, as last published
+  heap::Context heap_ctx_;
   std::vector<Injected> injected_;
+  // Blocks of --inject-where uncharged / client, chained through their first bytes, so that
+  // a loop keeps exactly --inject-growth bytes (no container grows beside them).
+  class KeptChain {
+   public:
+    KeptChain() = default;
+    KeptChain(const KeptChain&) = delete;
+    KeptChain& operator=(const KeptChain&) = delete;
+    ~KeptChain() { clear(); }
+    static std::size_t block_size(std::size_t n) { return std::max(n, sizeof(char*)); }
+    void keep(char* block);  // a block of block_size() bytes
+    void clear();
+
+   private:
+    char* head_ = nullptr;
+  };
+  KeptChain kept_uncharged_;
+  KeptChain kept_client_;
 };
 
 // One fiber's part in a scenario.
@@ -312,6 +381,9 @@ class Scenario {
   virtual std::unique_ptr<Worker> make_worker(std::size_t fiber) = 0;
   // At each quiescent point, on the leader fiber, every other fiber blocked.
   virtual void quiescent(FiberCtx& leader);
+  // After every fiber verified, on the leader: drop what only verification needed, so that
+  // the heap between two epochs holds only what the loops keep.
+  virtual void verified() {}
 };
 
 // The store a scenario runs against and the scenario; InvalidParameter for an unknown name.

@@ -11,6 +11,9 @@
 #include <vector>
 
 #include "harness.h"
+#include "heap.h"
+#include "heap_sites.h"
+#include "ics/testing/heap.h"
 #include "options.h"
 #include "runner.h"
 
@@ -50,16 +53,85 @@ Json growth_json(const GrowthReport& r) {
           {"kind", r.kind},                 {"kind_slopes", kinds}};
 }
 
-void add_growth_finding(const Options& o, const GrowthReport& r, Findings& findings) {
+// The three series a run watches, in the order a growth finding names them: the engine's
+// own account is the most specific, the whole process the least.
+struct SeriesReports {
+  GrowthReport server;
+  GrowthReport client;
+  GrowthReport process;
+  bool heap = false;  // client and process were watched
+};
+
+Json frame_json(const heap::Frame& f) {
+  return {{"function", f.function}, {"file", f.file}, {"line", f.line}};
+}
+
+Json site_json(const heap::Site& s, double loops) {
+  Json frames = Json::array();
+  for (const auto& f : s.frames) frames.push_back(frame_json(f));
+  return {{"frames", frames},
+          {"bytes", s.bytes},
+          {"bytes_per_loop", loops > 0 ? s.bytes / loops : 0.0},
+          {"allocations", s.allocations}};
+}
+
+// UMDH's diff between the first snapshot after the warm-up and the last one.
+void add_sites(const Run& run, const GrowthReport& r, bool client, Json& f) {
+  const auto& snaps = run.heap_snapshots();
+  if (snaps.size() < 2) return;
+  std::size_t base = 0;
+  while (base + 1 < snaps.size() && snaps[base].loops < r.warmup_loops) ++base;
+  if (base + 1 >= snaps.size()) base = snaps.size() - 2;
+  const auto& a = snaps[base];
+  const auto& b = snaps.back();
+  const auto sites = heap::growth_sites(client ? a.client : a.all, client ? b.client : b.all);
+  const auto loops = static_cast<double>(b.loops - a.loops);
+  Json list = Json::array();
+  for (const auto& s : sites) list.push_back(site_json(s, loops));
+  f["window_loops"] = {a.loops, b.loops};
+  f["sites"] = list;
+  if (sites.empty() || sites.front().frames.empty()) return;
+  f["site"] = list.front();
+  Json state = Json::array();
+  for (const auto& fr : sites.front().frames) state.push_back(fr.function);
+  f["state"] = state;
+  const heap::Frame& top = sites.front().frames.front();
+  f["location"] = {{"file", top.file}, {"line", top.line}, {"column", 0}};
+}
+
+void add_growth_finding(const Options& o, const Run& run, const SeriesReports& s,
+                        Findings& findings) {
+  const std::pair<const char*, const GrowthReport*> order[] = {
+      {"server", &s.server}, {"client", &s.client}, {"process", &s.process}};
+  Json flagged = Json::array();
+  const char* series = nullptr;
+  const GrowthReport* r = nullptr;
+  for (const auto& [name, rep] : order) {
+    if (!rep->flagged || (!s.heap && rep != &s.server)) continue;
+    flagged.push_back(name);
+    if (r == nullptr) {
+      series = name;
+      r = rep;
+    }
+  }
+  if (r == nullptr) return;
   Json f = {{"type", "Memory-growth"},
-            {"kind", r.kind},
-            {"slope_bytes_per_loop", r.slope},
-            {"samples", samples_json(r)},
-            {"projected_loops_to_budget", std::llround(projected_loops(o, r))},
+            {"series", series},
+            {"series_flagged", flagged},
+            {"kind", r == &s.server ? r->kind : std::string("heap")},
+            {"slope_bytes_per_loop", r->slope},
+            {"samples", samples_json(*r)},
+            {"projected_loops_to_budget", std::llround(projected_loops(o, *r))},
             {"budget_bytes", session_budget(o)}};
-  f["message"] = "live bytes grow " + std::to_string(r.slope) + " B/loop after " +
-                 std::to_string(r.warmup_loops) + " warm-up loops (t " +
-                 std::to_string(finite(r.t)) + ", R^2 " + std::to_string(r.r2) + ")";
+  f["message"] = std::string(series) + " live bytes grow " + std::to_string(r->slope) +
+                 " B/loop after " + std::to_string(r->warmup_loops) + " warm-up loops (t " +
+                 std::to_string(finite(r->t)) + ", R^2 " + std::to_string(r->r2) + ")";
+  if (s.heap) {
+    f["series_samples"] = {{"server", samples_json(s.server)},
+                           {"client", samples_json(s.client)},
+                           {"process", samples_json(s.process)}};
+    add_sites(run, *r, r == &s.client, f);
+  }
   findings.add(std::move(f));
 }
 
@@ -83,11 +155,50 @@ void check_leftover(const Run& run, const Store& store, Findings& findings) {
 struct Outcome {
   GrowthReport settled;
   GrowthReport raw;
+  SeriesReports series;
+  heap::Totals heap_end;
   RunTimes times;
   std::size_t leftover_bytes = 0;
   std::size_t store_messages = 0;
   std::size_t store_conflicts = 0;
 };
+
+Json series_json(const SeriesReports& s) {
+  Json out = Json::object();
+  auto one = [](const GrowthReport& r) {
+    Json j = growth_json(r);
+    j["samples"] = samples_json(r);
+    return j;
+  };
+  out["server"] = one(s.server);
+  if (s.heap) {
+    out["client"] = one(s.client);
+    out["process"] = one(s.process);
+  }
+  return out;
+}
+
+Json heap_json(const Run& run, const Outcome& out) {
+  Json j = {{"tracked", run.heap_tracked()}, {"source", heap::source()}};
+  if (!run.heap_tracked()) return j;
+  j["live_bytes_start"] = run.heap_bytes_start();
+  j["live_bytes_end"] = run.heap_bytes_end();
+  j["live_bytes_after_run"] = out.heap_end.bytes;
+  j["client_bytes_after_run"] = out.heap_end.client;
+  j["live_allocations_after_run"] = out.heap_end.allocations;
+  j["stack_every"] = heap::stack_every();
+  j["snapshots"] = run.heap_snapshots().size();
+  // Where the process heap grew between the windows, flagged or not (for reading a clean run).
+  Json sites = Json::object();
+  add_sites(run, out.series.process, false, sites);
+  j["growth_sites"] = sites.contains("sites") ? sites["sites"] : Json::array();
+  // The allocator's own count, for comparison (sanitizer stats, or mallinfo2).
+  if (auto b = testkit::live_heap_bytes()) {
+    j["allocator_live_bytes"] = *b;
+    j["allocator_source"] = std::string(testkit::heap_source());
+  }
+  return j;
+}
 
 Json result_json(const Options& o, Run& run, const Outcome& out) {
   Findings& f = run.findings();
@@ -113,6 +224,8 @@ Json result_json(const Options& o, Run& run, const Outcome& out) {
   j["sanitizer_reports"] = f.sanitizer_reports();
   j["growth"] = growth_json(out.settled);
   j["raw_growth"] = growth_json(out.raw);
+  j["series"] = series_json(out.series);
+  j["heap"] = heap_json(run, out);
   j["live_bytes"] = samples_json(out.settled);
   j["live_bytes_after_logoff"] = out.leftover_bytes;
   j["counters"] = run.counters_json();
@@ -144,6 +257,11 @@ void print_summary(const Json& j, const Outcome& out) {
                j["verdict"].get<std::string>().c_str(), j["loops"].dump().c_str(),
                j["loops_per_s"].dump().c_str(), out.settled.slope, out.settled.reason.c_str(),
                j["diverged"].dump().c_str(), j["errors"].dump().c_str());
+  if (out.series.heap) {
+    std::fprintf(stderr, "ics-stress: heap series: client %.3f B/loop (%s), process %.3f B/loop (%s)\n",
+                 out.series.client.slope, out.series.client.reason.c_str(),
+                 out.series.process.slope, out.series.process.reason.c_str());
+  }
   for (const auto& f : j["findings"]) std::fprintf(stderr, "ics-stress: finding %s\n", f.dump().c_str());
   for (const auto& s : j["sanitizer_reports"]) {
     std::fprintf(stderr, "ics-stress: %s\n", s.get<std::string>().c_str());
@@ -154,17 +272,28 @@ int run_main(Options o) {
   if (!o.seed_given) o.seed = (std::uint64_t{std::random_device{}()} << 32) | std::random_device{}();
   std::fprintf(stderr, "ics-stress: seed %llu; reproduce: %s\n",
                static_cast<unsigned long long>(o.seed), reproduce_command(o).c_str());
+  // Before the store is built: every byte the run frees was seen allocated.
+  const bool heap_tracked = o.heap && heap::start(o.fibers, o.heap_stack_every);
+  if (heap_tracked) heap::enter_thread();
   auto setup = make_scenario(o);
   if (!setup.ok()) {
     std::fprintf(stderr, "ics-stress: error: %s\n", setup.error().to_string().c_str());
     return 2;
   }
   Outcome out;
-  Run run(o, *setup->scenario, setup->store);
+  Run run(o, *setup->scenario, setup->store, heap_tracked);
   out.times = run_fibers(run);
+  out.heap_end = heap::totals();
+  heap::stop();
   out.settled = run.settled_report();
   out.raw = run.raw_report();
-  if (out.settled.flagged) add_growth_finding(o, out.settled, run.findings());
+  out.series.server = out.settled;
+  out.series.heap = heap_tracked;
+  if (heap_tracked) {
+    out.series.client = run.client_report();
+    out.series.process = run.process_report();
+  }
+  add_growth_finding(o, run, out.series, run.findings());
   out.leftover_bytes = setup->store->memory_stats().live_bytes();
   out.store_messages = setup->store->message_count();
   out.store_conflicts = setup->store->conflict_count();

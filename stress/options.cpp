@@ -110,6 +110,15 @@ const std::map<std::string, Setter>& setters() {
          }
          return "unknown scenario (see --help)";
        }},
+      {"--inject-where",
+       [](Options& o, const std::string& v) -> std::string {
+         if (v != "charged" && v != "uncharged" && v != "client") {
+           return "expects charged, uncharged or client";
+         }
+         o.inject_where = v;
+         return {};
+       }},
+      {"--heap-stack-every", size_setter(&Options::heap_stack_every, 0, 1'000'000)},
       {"--json",
        [](Options& o, const std::string& v) -> std::string {
          if (v.empty()) return "expects a file name";
@@ -145,6 +154,10 @@ ParseResult parse_options(const std::vector<std::string>& args) {
     }
     if (flag == "--quiet") {
       o.quiet = true;
+      continue;
+    }
+    if (flag == "--no-heap") {
+      o.heap = false;
       continue;
     }
     if (flag == "--measure-stack") {
@@ -192,6 +205,11 @@ std::string reproduce_command(const Options& o, std::uint64_t loops_override) {
   add("--messages", std::to_string(o.messages));
   const Options d;
   if (o.inject_growth != 0) add("--inject-growth", std::to_string(o.inject_growth));
+  if (o.inject_growth != 0 && o.inject_where != d.inject_where) add("--inject-where", o.inject_where);
+  if (!o.heap) c += " --no-heap";
+  if (o.heap_stack_every != d.heap_stack_every) {
+    add("--heap-stack-every", std::to_string(o.heap_stack_every));
+  }
   if (o.fail_alloc_rate != 0) add("--fail-alloc-rate", fmt_double(o.fail_alloc_rate));
   if (o.leak_check_every != 0) add("--leak-check-every", std::to_string(o.leak_check_every));
   if (o.verify_every != 0) add("--verify-every", std::to_string(o.verify_every));
@@ -220,8 +238,15 @@ checks convergence, errors and memory growth. Exit 0 clean, 1 finding, 2 usage.
   --seed X               fiber i is seeded from X + i (default 1)
   --buffer-size B        get_buffer size in bytes (default 4096)
   --messages M           messages in the synced folder (default 100)
-  --inject-growth BYTES  harness-only leak: each loop keeps BYTES more, charged to the
-                         session as kind Other (the detector's self-test)
+  --inject-growth BYTES  harness-only leak: each loop keeps BYTES more (the detector's
+                         self-test), where --inject-where says:
+  --inject-where W       charged (default): charged to the session as kind Other;
+                         uncharged: a plain heap block kept on the server side, charged to
+                         nobody; client: kept by the replica side (ClientScope)
+  --no-heap              do not track heap allocations (only the engine's account is
+                         watched; for measuring what the tracking costs)
+  --heap-stack-every N   record the call stack of every Nth allocation (default 1: all;
+                         0: none, and growth findings name no site)
   --fail-alloc-rate P    MemoryAccount::set_fail_rate(P) on every session: OutOfMemory and
                          GeneralFailure become expected errors; nothing may leak
   --leak-check-every N   __lsan_do_recoverable_leak_check() at a quiescent point every N loops

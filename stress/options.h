@@ -22,6 +22,9 @@ struct Options {
   std::size_t buffer_size = 4096;   // get_buffer size
   std::size_t messages = 100;       // folder size
   std::size_t inject_growth = 0;    // bytes kept per loop (harness-only)
+  std::string inject_where = "charged";  // charged | uncharged | client
+  bool heap = true;                 // track every heap allocation (heap.h); --no-heap: off
+  std::uint32_t heap_stack_every = 1;  // record the stack of every Nth allocation; 0 = none
   double fail_alloc_rate = 0;       // MemoryAccount::set_fail_rate on every session
   std::uint64_t leak_check_every = 0;  // loops between LSan checks at quiescent points; 0 = none
   std::uint64_t verify_every = 0;   // loops between quiescent points; 0 = four per run

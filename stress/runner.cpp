@@ -76,6 +76,7 @@ struct StopSignal {
 
 void helper_thread(std::size_t threads, std::latch& ready, StopSignal& stop) {
   const ThreadStackRoot root;
+  heap::enter_thread();
   boost::fibers::use_scheduling_algorithm<boost::fibers::algo::work_stealing>(
       static_cast<std::uint32_t>(threads));
   ready.arrive_and_wait();  // every scheduler registered before anyone steals
@@ -87,6 +88,7 @@ void run_epoch(Run& run, FiberCtx& ctx, Worker& worker) {
   if (!worker.counts_loops()) {
     while (run.epoch_open()) {
       worker.loop(ctx);
+      ctx.settle();  // what a writer put in the store stays: it counts, as the store's
       ctx.point(true);  // a writer never holds the scheduler
     }
     return;
@@ -100,45 +102,72 @@ void run_epoch(Run& run, FiberCtx& ctx, Worker& worker) {
   }
 }
 
-void fiber_main(Run& run, boost::fibers::barrier& barrier, std::size_t index) {
+// Where a fiber's stack lies (FiberStack writes it before the fiber first runs).
+struct StackBounds {
+  const char* lo = nullptr;
+  const char* hi = nullptr;
+};
+
+void fiber_main(Run& run, boost::fibers::barrier& barrier, std::size_t index,
+                const StackBounds& stack) {
   FiberCtx ctx(run, index);
-  std::unique_ptr<Worker> worker = run.scenario().make_worker(index);
+  ctx.set_stack(stack.lo, stack.hi);
+  // Every wait may resume this fiber on another thread, after other fibers ran here.
+  auto wait = [&] {
+    const bool leader = barrier.wait();
+    ctx.resume_heap();
+    return leader;
+  };
+  std::unique_ptr<Worker> worker;
+  {
+    const heap::ClientScope client;  // a replica is the client's
+    worker = run.scenario().make_worker(index);
+  }
   worker->start(ctx);
   ctx.settle();
-  if (barrier.wait()) run.begin_operate();
-  barrier.wait();
+  if (wait()) run.begin_operate();
+  wait();
   for (;;) {
     run_epoch(run, ctx, *worker);
-    if (barrier.wait()) run.quiescent_point(ctx);  // no fiber is inside a loop
-    barrier.wait();
+    if (wait()) run.quiescent_point(ctx);  // no fiber is inside a loop
+    wait();
     ctx.set_faults(false);
     worker->before_verify(ctx);
-    barrier.wait();
+    wait();
     worker->verify(ctx);
     ctx.set_faults(true);
     ctx.settle();
-    if (barrier.wait()) run.next_epoch();
-    barrier.wait();
+    if (wait()) run.next_epoch();
+    wait();
     if (run.finished()) break;
   }
   run.add_worker_bytes(worker->data_bytes());
   ctx.release_injected();
   worker->stop(ctx);
+  {
+    const heap::ClientScope client;
+    worker.reset();
+  }
   ctx.settle();
+  heap::set_context({});  // what runs on this stack from here on is Boost's
 }
 
-// A malloc'd stack like fixedsize_stack, filled with a pattern so that deallocate() can tell
-// how deep the fiber went (--measure-stack).
-class PaintedStack {
+// A malloc'd stack like fixedsize_stack (thread-safe, scanned whole by LeakSanitizer) that
+// records its bounds for its fiber (the heap tracker walks frame pointers only inside them)
+// and, with --measure-stack, is filled with a pattern so that deallocate() can tell how deep
+// the fiber went.
+class FiberStack {
  public:
   static constexpr unsigned char kPaint = 0xA7;
-  PaintedStack(std::size_t size, std::atomic<std::size_t>& high_water)
-      : size_(size), high_water_(&high_water) {}
+  FiberStack(std::size_t size, StackBounds& bounds, std::atomic<std::size_t>* high_water)
+      : size_(size), bounds_(&bounds), high_water_(high_water) {}
 
   boost::context::stack_context allocate() {
     void* p = std::malloc(size_);
     if (p == nullptr) throw std::bad_alloc();
-    std::memset(p, kPaint, size_);
+    if (high_water_ != nullptr) std::memset(p, kPaint, size_);
+    bounds_->lo = static_cast<const char*>(p);
+    bounds_->hi = bounds_->lo + size_;
     boost::context::stack_context sc;
     sc.size = size_;
     sc.sp = static_cast<char*>(p) + size_;
@@ -147,20 +176,25 @@ class PaintedStack {
 
   void deallocate(boost::context::stack_context& sc) noexcept {
     auto* base = static_cast<unsigned char*>(sc.sp) - sc.size;
-#if defined(ICS_STRESS_ASAN)
-    __asan_unpoison_memory_region(base, sc.size);  // frames abandoned by the last switch
-#endif
-    std::size_t untouched = 0;
-    while (untouched < sc.size && base[untouched] == kPaint) ++untouched;
-    const std::size_t used = sc.size - untouched;
-    std::size_t seen = high_water_->load(std::memory_order_relaxed);
-    while (used > seen && !high_water_->compare_exchange_weak(seen, used)) {
-    }
+    if (high_water_ != nullptr) measure(base, sc.size);
     std::free(base);
   }
 
  private:
+  void measure(unsigned char* base, std::size_t size) noexcept {
+#if defined(ICS_STRESS_ASAN)
+    __asan_unpoison_memory_region(base, size);  // frames abandoned by the last switch
+#endif
+    std::size_t untouched = 0;
+    while (untouched < size && base[untouched] == kPaint) ++untouched;
+    const std::size_t used = size - untouched;
+    std::size_t seen = high_water_->load(std::memory_order_relaxed);
+    while (used > seen && !high_water_->compare_exchange_weak(seen, used)) {
+    }
+  }
+
   std::size_t size_;
+  StackBounds* bounds_;
   std::atomic<std::size_t>* high_water_;
 };
 
@@ -244,6 +278,7 @@ RunTimes run_fibers(Run& run) {
   const Clock::time_point t0 = Clock::now();
   RunTimes times;
   const ThreadStackRoot root;
+  heap::enter_thread();
   {
     Monitor monitor(run);
     StopSignal stop;
@@ -265,19 +300,19 @@ RunTimes run_fibers(Run& run) {
     }
     {
       boost::fibers::barrier barrier(o.fibers);
+      std::vector<StackBounds> bounds(o.fibers);
       std::vector<boost::fibers::fiber> fibers;
       fibers.reserve(o.fibers);
       const std::size_t stack = o.stack_kib * 1024;
+      std::atomic<std::size_t>* high_water = o.measure_stack ? &run.stack_high_water() : nullptr;
       for (std::size_t i = 0; i < o.fibers; ++i) {
-        auto body = [&run, &barrier, i] { fiber_main(run, barrier, i); };
-        if (o.measure_stack) {
-          fibers.emplace_back(std::allocator_arg, PaintedStack(stack, run.stack_high_water()), body);
-        } else {
-          fibers.emplace_back(std::allocator_arg, boost::fibers::fixedsize_stack(stack), body);
-        }
+        const StackBounds& b = bounds[i];
+        auto body = [&run, &barrier, i, &b] { fiber_main(run, barrier, i, b); };
+        fibers.emplace_back(std::allocator_arg, FiberStack(stack, bounds[i], high_water), body);
       }
       for (auto& f : fibers) f.join();
     }
+    heap::enter_thread();
     if (!helpers.empty()) {
       {
         std::unique_lock lock(stop.mutex);

@@ -114,6 +114,7 @@ class WriterWorker final : public Worker {
     if (static_cast<double>(shared_.writes.load(std::memory_order_relaxed)) >= due) return;
     shared_.writes.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(shared_.workload_mu);
+    ctx.resume_heap();  // the lock may have switched fibers
     auto op = shared_.workload->step();
     if (ctx.check("Workload::step", op)) ctx.run().count("writer " + std::string(testkit::name(*op)));
   }
@@ -135,7 +136,12 @@ class ReplicaWorker final : public Worker {
     if (!logon(ctx)) return;
     const std::size_t replica = ctx.index() - shared_.writers;
     const bool real = replica < kRealFirstSyncs || replica % kRealFirstSyncEvery == 0;
-    if (!real && copy_first_sync()) {
+    // The replica's own data is the client's. Replica::sync also calls the server, whose
+    // allocations there are freed before it returns (the context is released).
+    const heap::ClientScope client;
+    const bool copied = !real && copy_first_sync();
+    ctx.resume_heap();  // the lock may have switched fibers
+    if (copied) {
       synced_ = true;
       return;
     }
@@ -143,6 +149,7 @@ class ReplicaWorker final : public Worker {
     synced_ = ctx.check("Replica::sync (first)", replica_.sync(*session_));
     ctx.set_faults(true);
     if (synced_) keep_first_sync(ctx);
+    ctx.resume_heap();
   }
 
   void loop(FiberCtx& ctx) override {
@@ -167,6 +174,7 @@ class ReplicaWorker final : public Worker {
   void verify(FiberCtx& ctx) override {
     if (!session_ && !logon(ctx)) return;
     if (!replica_.pending().empty() && !upload(ctx, "Replica::upload (quiescent)")) return;
+    const heap::ClientScope client;
     if (!ctx.check("Replica::sync (quiescent)", replica_.sync(*session_))) return;
     synced_ = true;
     if (shared_.reference && replica_.messages() == *shared_.reference) return;
@@ -262,6 +270,7 @@ class ReplicaWorker final : public Worker {
   }
 
   void local_change(FiberCtx& ctx) {
+    const heap::ClientScope client;
     const std::uint64_t what = ctx.rng().below(100);
     if (what < 12 || replica_.messages().empty()) {
       PropertyBag props;
@@ -438,6 +447,8 @@ class SyncScenario final : public Scenario {
     }
     shared_->reference = std::move(reference.messages());
   }
+
+  void verified() override { shared_->reference.reset(); }
 
  private:
   Options options_;
