@@ -18,6 +18,17 @@
 #if defined(ICS_HEAP_HOOKS)
 #include <sanitizer/allocator_interface.h>
 #endif
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ICS_HEAP_ASAN 1
+#endif
+#endif
+#if !defined(ICS_HEAP_ASAN) && defined(__SANITIZE_ADDRESS__)
+#define ICS_HEAP_ASAN 1
+#endif
+#if defined(ICS_HEAP_ASAN)
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include <pthread.h>
 
@@ -175,6 +186,7 @@ std::uint32_t intern(Stacks& st, const std::uintptr_t* pcs, std::uint32_t depth)
   return st.count;
 }
 
+#if !defined(ICS_HEAP_ASAN)
 // Return addresses along the frame-pointer chain, each frame checked to lie inside the
 // running stack's bounds and above the previous one (never a read outside [lo, hi)).
 __attribute__((noinline, no_sanitize("address", "thread", "undefined"))) std::uint32_t walk(
@@ -196,6 +208,7 @@ __attribute__((noinline, no_sanitize("address", "thread", "undefined"))) std::ui
   }
   return n;
 }
+#endif
 
 // ---- the tracker ----
 
@@ -236,11 +249,20 @@ void count(const Entry& e, std::int64_t sign) {
   }
 }
 
-std::uint32_t record_stack(std::uint32_t epoch) {
+// The allocation's stack: under ASan the one its allocator just recorded (the hook runs after
+// it; ASan's runtime keeps no frame pointers we could follow), otherwise our own walk.
+std::uint32_t record_stack(void* ptr, std::uint32_t epoch) {
   if (epoch == 0 || g.stack_every == 0 || ++t_since_stack < g.stack_every) return 0;
   t_since_stack = 0;
   std::uintptr_t pcs[kMaxFrames];
+#if defined(ICS_HEAP_ASAN)
+  int thread = 0;
+  const auto depth = static_cast<std::uint32_t>(__asan_get_alloc_stack(
+      ptr, reinterpret_cast<void**>(pcs), kMaxFrames, &thread));
+#else
+  (void)ptr;
   const std::uint32_t depth = walk(pcs, kMaxFrames, t_ctx.stack_lo, t_ctx.stack_hi);
+#endif
   return depth == 0 ? 0 : intern(g.stacks, pcs, depth);
 }
 
@@ -275,7 +297,7 @@ void on_alloc(void* ptr, std::size_t size) {
   const std::uint32_t epoch = g.epoch.load(std::memory_order_relaxed);
   Entry e{reinterpret_cast<std::uintptr_t>(ptr), size, t_ctx.owner, 0,
           static_cast<std::uint16_t>(std::min<std::uint32_t>(epoch, 0xffff)), t_ctx.side};
-  e.stack = record_stack(epoch);
+  e.stack = record_stack(ptr, epoch);
   insert(e);
   t_busy = false;
 }
