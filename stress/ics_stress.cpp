@@ -192,11 +192,6 @@ Json heap_json(const Run& run, const Outcome& out) {
   Json sites = Json::object();
   add_sites(run, out.series.process, false, sites);
   j["growth_sites"] = sites.contains("sites") ? sites["sites"] : Json::array();
-  // The allocator's own count, for comparison (sanitizer stats, or mallinfo2).
-  if (auto b = testkit::live_heap_bytes()) {
-    j["allocator_live_bytes"] = *b;
-    j["allocator_source"] = std::string(testkit::heap_source());
-  }
   return j;
 }
 
@@ -247,6 +242,12 @@ Json result_json(const Options& o, Run& run, const Outcome& out) {
                  {"rss_peak_bytes", peak_rss_bytes()},
                  {"worker_data_bytes", run.worker_bytes()},
                  {"stack_high_water_bytes", run.stack_high_water().load()}};
+  // The allocator's own count at the end, beside the tracker's (sanitizer stats, or
+  // mallinfo2: chunk headers and tcache included; the monitor thread's too).
+  if (auto b = testkit::live_heap_bytes()) {
+    j["figures"]["allocator_live_bytes"] = *b;
+    j["figures"]["allocator_source"] = std::string(testkit::heap_source());
+  }
   return j;
 }
 

@@ -213,6 +213,7 @@ class Monitor {
 
  private:
   void body() {
+    const heap::Untracked quiet;  // the monitor's figures are not the run's memory
     const Options& o = run_.options();
     const double quiesce_every =
         o.loops == 0 && o.verify_every == 0 ? std::max(o.seconds / 4, 1.0) : 0;

@@ -61,6 +61,7 @@ struct SyncShared {
   SyncConfig config;
   std::size_t writers = 0;
   std::size_t replicas = 0;
+  std::size_t folder_size = 0;  // messages (normal and FAI) in the folder at the start
   double upload_chance = 0;
   std::atomic<std::uint64_t> writes{0};
   std::shared_ptr<testkit::Workload> workload;
@@ -203,6 +204,7 @@ class ReplicaWorker final : public Worker {
     std::lock_guard lock(shared_.first_mu);
     if (!shared_.first_messages) {
       shared_.first_messages = replica_.messages();
+      shared_.folder_size = replica_.messages().size();
       shared_.first_state = replica_.state();
     } else if (replica_.messages() != *shared_.first_messages) {
       ctx.diverged("first syncs of an unchanged folder differ", "Replica::sync (first)");
@@ -246,8 +248,10 @@ class ReplicaWorker final : public Worker {
     return it;
   }
 
-  // One to three local changes, then Replica::upload. Creates and deletes are equally likely,
-  // so the folder keeps its size.
+  // One to three local changes, then Replica::upload. A quarter of the changes create or
+  // delete, whichever brings the folder back to its first size, so that the folder's size is
+  // stationary (a random walk of creates and deletes would make every replica's heap drift,
+  // which the process and client growth series would rightly report).
   void upload_local_changes(FiberCtx& ctx) {
     const int changes = 1 + static_cast<int>(ctx.rng().below(3));
     for (int i = 0; i < changes; ++i) local_change(ctx);
@@ -272,7 +276,9 @@ class ReplicaWorker final : public Worker {
   void local_change(FiberCtx& ctx) {
     const heap::ClientScope client;
     const std::uint64_t what = ctx.rng().below(100);
-    if (what < 12 || replica_.messages().empty()) {
+    const std::size_t size = replica_.messages().size();
+    const bool grow = size < shared_.folder_size || (size == shared_.folder_size && ctx.rng().chance(0.5));
+    if ((what < 24 && grow) || replica_.messages().empty()) {
       PropertyBag props;
       props.set(PropValue::unicode(tags::kSubject, "created by fiber " + std::to_string(ctx.index()) +
                                                        " change " + std::to_string(++changes_)));
@@ -284,7 +290,7 @@ class ReplicaWorker final : public Worker {
     if (it == replica_.messages().end()) return;
     const Gid key = it->first;
     Status st = ok_status();
-    if (what < 24) {
+    if (what < 24) {  // and !grow
       st = replica_.local_delete(key, ctx.rng().chance(0.3));
       ctx.run().count("local delete");
     } else if (what < 40) {

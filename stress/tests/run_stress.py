@@ -5,6 +5,11 @@ JSON result against the contract (shared/design.md, ci/README.md "ics-stress JSO
   run_stress.py BIN clean ARGS...        exit 0, verdict clean, no findings, nothing left charged
   run_stress.py BIN growth BYTES ARGS... --inject-growth BYTES: exit 1, one Memory-growth of kind
                                          Other, slope within 10% of BYTES, <= 200 samples
+  run_stress.py BIN where WHERE BYTES ARGS...
+                                         --inject-growth BYTES --inject-where WHERE: exit 1, one
+                                         Memory-growth of the series WHERE grows in (charged: server,
+                                         uncharged: process, client: client) at >= 75% of BYTES,
+                                         its site's first frame FiberCtx::inject_WHERE
   run_stress.py BIN seeds N ARGS...      seeds 1..N each clean and not flagged
   run_stress.py BIN determinism ARGS...  two runs, identical JSON apart from timing fields
   run_stress.py BIN usage ARGS...        exit 2, an error line naming the problem
@@ -75,6 +80,9 @@ def clean(binary, args, tmp):
         fail("findings in a clean run", proc)
     if result["growth"]["flagged"]:
         fail("growth flagged", proc)
+    for name, series in result.get("series", {}).items():
+        if series["flagged"]:
+            fail(f"{name} series flagged: {series['reason']}, {series['slope_bytes_per_loop']} B/loop", proc)
     if result["live_bytes_after_logoff"] != 0:
         fail("bytes left charged after logoff", proc)
     if result["loops"] <= 0:
@@ -101,6 +109,37 @@ def growth(binary, size, args, tmp):
     others = [x for x in result["findings"] if x["type"] != "Memory-growth"]
     if others:
         fail(f"unexpected other findings {others}", proc)
+
+
+WHERE_SERIES = {"charged": "server", "uncharged": "process", "client": "client"}
+
+
+def where(binary, place, size, args, tmp):
+    args = args + ["--inject-growth", str(size), "--inject-where", place]
+    proc, result = run(binary, args, os.path.join(tmp, "r.json"))
+    check_schema(proc, result)
+    if proc.returncode != 1:
+        fail(f"exit {proc.returncode}, expected 1", proc)
+    found = [f for f in result["findings"] if f["type"] == "Memory-growth"]
+    if len(found) != 1:
+        fail(f"expected one Memory-growth finding, got {len(found)}", proc)
+    f = found[0]
+    want = WHERE_SERIES[place]
+    if f.get("series") != want:
+        fail(f"growth in series {f.get('series')}, expected {want}", proc)
+    slope = result["series"][want]["slope_bytes_per_loop"]
+    if slope < 0.75 * size:
+        fail(f"{want} slope {slope} below 75% of {size}", proc)
+    state = f.get("state") or []
+    if not state or not state[0].endswith("FiberCtx::inject_" + place):
+        fail(f"site {state} does not start at FiberCtx::inject_{place}", proc)
+    site = f.get("site", {})
+    if not site.get("frames") or site["frames"][0].get("file") != "stress/harness.cpp":
+        fail(f"site frames {site.get('frames')} do not point into stress/harness.cpp", proc)
+    for name in ("server", "client", "process"):
+        if name not in f.get("series_samples", {}):
+            fail(f"series_samples lacks {name}", proc)
+    print(f"{place}: {want} series {slope:.3f} B/loop, flagged {f.get('series_flagged')}, site {' / '.join(state)}")
 
 
 def seeds(binary, n, args, tmp):
@@ -149,6 +188,8 @@ def main():
             clean(binary, rest, tmp)
         elif mode == "growth":
             growth(binary, int(rest[0]), rest[1:], tmp)
+        elif mode == "where":
+            where(binary, rest[0], int(rest[1]), rest[2:], tmp)
         elif mode == "seeds":
             seeds(binary, int(rest[0]), rest[1:], tmp)
         elif mode == "determinism":
