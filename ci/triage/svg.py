@@ -19,7 +19,7 @@ def _ticks(lo: float, hi: float, n: int = 4) -> List[float]:
     return [lo + (hi - lo) * i / n for i in range(n + 1)]
 
 
-def _label(v: float) -> str:
+def byte_label(v: float) -> str:
     for unit, size in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
         if abs(v) >= size:
             return f"{v / size:.1f} {unit}"
@@ -76,7 +76,7 @@ def plot(samples: List[List[float]], title: str, x_label: str = "loop",
     for y in _ticks(y0, y1):
         out.append(f'<line x1="{LEFT}" y1="{py(y):.1f}" x2="{LEFT + w}" y2="{py(y):.1f}" '
                    f'stroke="#e6e6e6"/>')
-        out.append(f'<text x="{LEFT - 6}" y="{py(y) + 4:.1f}" text-anchor="end">{_label(y)}</text>')
+        out.append(f'<text x="{LEFT - 6}" y="{py(y) + 4:.1f}" text-anchor="end">{byte_label(y)}</text>')
     out.append(f'<text x="{LEFT + w / 2}" y="{HEIGHT - 12}" text-anchor="middle">{escape(x_label)}</text>')
     out.append(f'<text x="16" y="{top + h / 2}" text-anchor="middle" '
                f'transform="rotate(-90 16 {top + h / 2})">{escape(y_label)}</text>')
