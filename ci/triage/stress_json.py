@@ -140,7 +140,8 @@ def _occurrence(f: Dict[str, Any], doc: Dict[str, Any], source: str) -> Occurren
     sites = _sites(f) if growth else []
     occ = Occurrence(type=type_, state=_state(type_, f, scenario, sites), source=source,
                      command=doc.get("command"), location=_location(f) or _site_location(sites))
-    occ.normalize_state = bool(sites)
+    # a growth's given state is its site's function names too
+    occ.normalize_state = growth and (bool(sites) or isinstance(f.get("state"), list))
     occ.samples = _samples(f.get("samples")) or (_samples(doc.get("live_bytes")) if growth else [])
     occ.details = {k: v for k, v in f.items() if k not in _NOT_DETAILS}
     occ.details.setdefault("seed", doc.get("seed"))

@@ -1,6 +1,7 @@
 """ics-triage unit tests: frame parsing and normalisation, types, crash states, the
 hand-written logs for variants that are hard to produce (OOM, deadly signal, TSan, fibers),
-ics-stress JSON (growth series and allocation sites included), known findings, report formats, minimisation plumbing, exit codes."""
+ics-stress JSON (growth series and allocation sites included), known findings, report
+formats, minimisation plumbing, exit codes."""
 import json
 import os
 import re
