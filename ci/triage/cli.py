@@ -120,12 +120,12 @@ def _legend(name: str, occ: Occurrence, grown: List[str]) -> str:
 def write_plots(findings: List[Finding], out_dir: Optional[str]) -> Dict[str, str]:
     """plots/<id>.svg for each Memory-growth finding with samples; {id: relative path}. With
     the run's series, one line per series; emphasised: the series this finding grew in, in
-    the run that is plotted (its first occurrence's input)."""
+    the run that is plotted (the input of its first occurrence with series, else of its first)."""
     plots: Dict[str, str] = {}
     if not out_dir:
         return plots
     for f in findings:
-        occ = f.first
+        occ = next((o for o in f.occurrences if o.series_samples), f.first)
         if f.type != "Memory-growth" or not (occ.samples or occ.series_samples):
             continue
         rel = os.path.join("plots", f"{f.id}.svg")

@@ -382,6 +382,8 @@ class GrowthSeriesTest(unittest.TestCase):
         rc, _, both = run_tool([log("stress_growth.json"), log("stress_server.json")])
         (f,) = both["findings"]
         self.assertEqual((f["count"], f["key"]), (2, "Memory-growth @ DownloadContext / download-loop"))
+        svg = read(os.path.join(both["_out"], f["plot"]))  # the occurrence with series
+        self.assertEqual(set(polylines(svg)), {"server", "client", "process"})
 
     def test_old_format_unchanged(self):
         rc, _, report = run_tool([log("stress_growth.json")])
