@@ -8,7 +8,7 @@ from typing import Dict, List, Optional, Tuple
 
 from . import known as known_mod
 from .locate import DEFAULT_PREFIXES, locate
-from .model import Finding, Occurrence
+from .model import Finding, Occurrence, series_label
 from .reports import sort_findings, to_json, to_markdown, to_sarif
 from .grouping import group
 from .reproduce import ARTIFACT_PREFIXES, describe
@@ -109,22 +109,35 @@ def load_known(args: argparse.Namespace) -> List[dict]:
         raise UsageError(f"known findings: {e}") from e
 
 
+def _legend(name: str, occ: Occurrence, grown: List[str]) -> str:
+    """'process heap (grew)' over '2200.0 B/loop' for one series of a plot's legend."""
+    info = occ.series_info.get(name, {})
+    slope = info.get("slope_bytes_per_loop")
+    first = series_label(name) + (" (grew)" if name in grown else "")
+    return first + (f"\n{float(slope):.1f} B/loop" if isinstance(slope, (int, float)) else "")
+
+
 def write_plots(findings: List[Finding], out_dir: Optional[str]) -> Dict[str, str]:
-    """plots/<id>.svg for each Memory-growth finding with samples; {id: relative path}."""
+    """plots/<id>.svg for each Memory-growth finding with samples; {id: relative path}. With
+    the run's series, one line per series; emphasised: the series this finding grew in, in
+    the run that is plotted (the input of its first occurrence with series, else of its first)."""
     plots: Dict[str, str] = {}
     if not out_dir:
         return plots
     for f in findings:
-        occ = f.first
-        if f.type != "Memory-growth" or not occ.samples:
+        occ = next((o for o in f.occurrences if o.series_samples), f.first)
+        if f.type != "Memory-growth" or not (occ.samples or occ.series_samples):
             continue
         rel = os.path.join("plots", f"{f.id}.svg")
         os.makedirs(os.path.join(out_dir, "plots"), exist_ok=True)
         slope = occ.details.get("slope_bytes_per_loop")
-        title = f"{' / '.join(f.state)}: live bytes over loops" + (
+        title = f"{f.title}: live bytes over loops" + (
             f" (slope {float(slope):.1f} B/loop)" if slope is not None else "")
+        grown = [o.series for o in f.occurrences if o.series and o.source == occ.source]
+        labels = {n: _legend(n, occ, grown) for n in occ.series_samples}
         with open(os.path.join(out_dir, rel), "w", encoding="utf-8") as out:
-            out.write(plot(occ.samples, title))
+            out.write(plot(occ.samples, title, series=occ.series_samples, grown=grown,
+                           labels=labels, subtitle=" / ".join(f.state)))
         plots[f.id] = rel
     return plots
 
@@ -166,7 +179,7 @@ def write_reports(args: argparse.Namespace, findings: List[Finding], inputs: int
 
 def print_summary(findings: List[Finding], files: int, quiet: bool) -> None:
     for f in findings if not quiet else []:
-        print(f"{f.status.upper():10} {f.severity:6} {f.type}  {' / '.join(f.state)}  "
+        print(f"{f.status.upper():10} {f.severity:6} {f.title}  {' / '.join(f.state)}  "
               f"[{len(f.occurrences)}x, {f.id}]")
     n = {s: sum(1 for f in findings if f.status == s) for s in ("new", "regression", "known")}
     print(f"ics-triage: {files} file(s), {len(findings)} finding(s): {n['new']} new, "

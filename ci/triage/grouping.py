@@ -1,8 +1,9 @@
-"""Findings: occurrences grouped by (type, crash state)."""
+"""Findings: occurrences grouped by (type, crash state). An ics-stress growth with an
+allocation site has the site as its state (see stress_json), so growth is grouped by site."""
 import os
 from typing import Dict, List, Optional, Tuple
 
-from .frames import crash_state
+from .frames import crash_state, normalize_function
 from .model import Finding, Occurrence
 from .targets import fuzz_target
 
@@ -12,6 +13,8 @@ def state_of(occ: Occurrence, keep_templates: bool, target: Optional[str]) -> Li
     (an RSS out-of-memory report has only libFuzzer frames), so that findings of different
     targets do not merge."""
     if occ.state is not None:
+        if occ.normalize_state:  # function names of an allocation site (ics-stress growth)
+            return [normalize_function(s, keep_templates) for s in occ.state]
         return occ.state
     frames = occ.alloc_frames if occ.state_from == "allocation" else occ.frames
     state = crash_state(frames, keep_templates)

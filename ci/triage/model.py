@@ -21,6 +21,14 @@ class Occurrence:
     gtest: Optional[str] = None  # GoogleTest test running when the report started
     command: Optional[str] = None  # known command (ics-stress JSON)
     samples: List[List[float]] = field(default_factory=list)  # [loop, live bytes] (growth)
+    # ics-stress growth: the series that grew, the allocation sites of the bytes that stay
+    # (largest first: {"frames": [{"function", "file", "line"}], "bytes", "allocations"}),
+    # the samples of every series of the run, and their verdicts {name: {slope, flagged, reason}}
+    series: Optional[str] = None
+    sites: List[Dict[str, Any]] = field(default_factory=list)
+    series_samples: Dict[str, List[List[float]]] = field(default_factory=dict)
+    series_info: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    normalize_state: bool = False  # state holds function names (a site): normalise them
     source: str = ""  # input file
     source_line: int = 0  # line of the report's header in it
 
@@ -47,6 +55,29 @@ class Finding:
     @property
     def first(self) -> Occurrence:
         return self.occurrences[0]
+
+    @property
+    def series(self) -> List[str]:
+        """The growth series its occurrences grew in, first seen first."""
+        out: List[str] = []
+        for occ in self.occurrences:
+            if occ.series and occ.series not in out:
+                out.append(occ.series)
+        return out
+
+    @property
+    def title(self) -> str:
+        """The type, with the series that grew: 'Memory-growth (process heap, client replica)'."""
+        labels = [series_label(s) for s in self.series]
+        return f"{self.type} ({', '.join(labels)})" if labels else self.type
+
+
+SERIES_LABELS = {"server": "server account", "client": "client replica",
+                 "process": "process heap"}
+
+
+def series_label(name: str) -> str:
+    return SERIES_LABELS.get(name, name)
 
 
 def make_key(type_: str, state: List[str]) -> str:

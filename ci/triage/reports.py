@@ -3,9 +3,10 @@ report.sarif (SARIF 2.1.0: one rule per type, one result per finding)."""
 import re
 from typing import Any, Dict, List, Optional
 
-from .frames import Frame
-from .model import Finding
+from .frames import Frame, normalize_function
+from .model import Finding, series_label
 from .severity import SARIF_SCORE
+from .svg import byte_label
 
 TOOL = "ics-triage"
 SCHEMA_VERSION = 1
@@ -29,10 +30,24 @@ def _known(f: Finding) -> Optional[Dict[str, Any]]:
     return {k: f.known.get(k) for k in ("status", "note", "issue")}
 
 
+def site_text(site: Dict[str, Any], sep: str = " <- ", code: bool = False) -> str:
+    """'ics::Replica::apply_message (engine/src/replica.cpp:143) <- ics::Replica::apply (...)';
+    function names in backticks with code=True (Markdown)."""
+    parts = []
+    for fr in site["frames"]:
+        where = f"{fr['file']}:{fr['line']}" if fr["file"] and fr["line"] else fr["file"]
+        name = normalize_function(fr["function"]) if fr["function"] else "?"
+        name = f"`{name}`" if code else name
+        parts.append(f"{name} ({where})" if where else name)
+    return sep.join(parts)
+
+
 def finding_json(f: Finding, plot: Optional[str]) -> Dict[str, Any]:
     occ = f.first
     details = {k: v for k, v in occ.details.items() if v is not None}
     return {
+        "series": f.series, "site": occ.sites[0] if occ.sites else None, "sites": occ.sites,
+        "series_samples": occ.series_samples,
         "id": f.id, "key": f.key, "type": f.type, "state": f.state, "status": f.status,
         "severity": f.severity, "count": len(f.occurrences), "known": _known(f),
         "location": f.location,
@@ -75,7 +90,7 @@ def _table(findings: List[Finding]) -> List[str]:
     for n, f in enumerate(findings, 1):
         status = f.status if f.status == "known" else f"**{f.status}**"
         state = "<br>".join(_cell(s) for s in f.state) or "(no frames)"
-        rows.append(f"| {n} | {status} | {f.severity} | {_cell(f.type)} | {state} | "
+        rows.append(f"| {n} | {status} | {f.severity} | {_cell(f.title)} | {state} | "
                     f"{len(f.occurrences)} | `{f.id}` |")
     return rows
 
@@ -104,9 +119,40 @@ def _reproducer_lines(f: Finding) -> List[str]:
     return out
 
 
+def _growth_lines(f: Finding) -> List[str]:
+    """Which series grew (per occurrence) and where the bytes that stay were allocated."""
+    out = []
+    grew = []
+    for o in f.occurrences[:5]:
+        if o.series:
+            slope = o.details.get("slope_bytes_per_loop")
+            grew.append(f"{series_label(o.series)} (`{o.series}`"
+                        + (f", {float(slope):.1f} B/loop" if isinstance(slope, (int, float)) else "")
+                        + f", `{o.source}`)")
+    if grew:
+        out.append("- grew in: " + "; ".join(grew) + (" ..." if len(f.occurrences) > 5 else ""))
+    sites = f.first.sites
+    if sites:
+        out.append(f"- allocation site: {site_text(sites[0], code=True)}")
+    return out
+
+
+def _sites_table(f: Finding) -> List[str]:
+    sites = f.first.sites
+    if not sites:
+        return []
+    out = ["Allocation sites of the bytes that stay (largest growth first):", "",
+           "| # | bytes | allocations | frames |", "|---|---|---|---|"]
+    for n, site in enumerate(sites, 1):
+        size = byte_label(site["bytes"]) if site.get("bytes") is not None else ""
+        count = site.get("allocations") if site.get("allocations") is not None else ""
+        out.append(f"| {n} | {size} | {count} | {_cell(site_text(site, '<br>', code=True))} |")
+    return out + [""]
+
+
 def _section(n: int, f: Finding, plot: Optional[str]) -> List[str]:
     occ = f.first
-    out = [f"## {n}. {f.type} ({f.status}, severity {f.severity})", "",
+    out = [f"## {n}. {f.title} ({f.status}, severity {f.severity})", "",
            f"- key: `{f.key}`", f"- id: `{f.id}`",
            f"- crash state: {' / '.join(f'`{s}`' for s in f.state) or '(no frames)'}",
            f"- location: {_location_line(f)}",
@@ -116,8 +162,10 @@ def _section(n: int, f: Finding, plot: Optional[str]) -> List[str]:
     if f.known:
         out.append(f"- known-findings entry: status {f.known.get('status')}, "
                    f"issue {f.known.get('issue') or '-'}: {f.known.get('note') or ''}")
+    out += _growth_lines(f)
     for k in ("message", "header", "bytes", "objects", "slope_bytes_per_loop",
-              "projected_loops_to_budget", "what", "error", "call", "seed", "scenario"):
+              "projected_loops_to_budget", "what", "error", "call", "seed", "scenario",
+              "heap_source"):
         if occ.details.get(k) is not None:
             out.append(f"- {k.replace('_', ' ')}: {occ.details[k]}")
     if occ.gtest:
@@ -125,6 +173,7 @@ def _section(n: int, f: Finding, plot: Optional[str]) -> List[str]:
     out += _reproducer_lines(f) + [""]
     if plot:
         out += [f"![live bytes over loops]({plot})", ""]
+    out += _sites_table(f)
     out += _code("Stack", _stack(occ.frames) if occ.state_from == "crash" else [])
     out += _code("Allocated at", _stack(occ.alloc_frames))
     out += _code("Freed at", _stack(occ.free_frames))
@@ -133,6 +182,22 @@ def _section(n: int, f: Finding, plot: Optional[str]) -> List[str]:
 
 def _pct(part: Dict[str, Any]) -> str:
     return f"{part['percent']:.1f}% ({part['covered']}/{part['count']})"
+
+
+def _series_names(stress: List[Dict[str, Any]]) -> List[str]:
+    """The growth series of the stress runs: server, client, process, then any other."""
+    seen = [n for t in stress if isinstance(t.get("series"), dict) for n in t["series"]]
+    order = ["server", "client", "process"]
+    return [n for n in order if n in seen] + sorted(set(n for n in seen if n not in order))
+
+
+def _series_cell(t: Dict[str, Any], name: str) -> str:
+    s = (t.get("series") or {}).get(name)
+    if not isinstance(s, dict):
+        return ""
+    slope = s.get("slope_bytes_per_loop")
+    text = f"{float(slope):.1f}" if isinstance(slope, (int, float)) else ""
+    return f"**{text} flagged**" if s.get("flagged") else text
 
 
 def _run_lines(run: Dict[str, Any]) -> List[str]:
@@ -146,11 +211,19 @@ def _run_lines(run: Dict[str, Any]) -> List[str]:
         out.append("")
     stress = run.get("stress") or []
     if stress:
-        out += ["| scenario | exit | loops | loops/s | growth B/loop | verdict |", "|---|---|---|---|---|---|"]
+        names = _series_names(stress)
+        out += ["| scenario | exit | loops | loops/s | growth B/loop | verdict |"
+                + "".join(f" {n} B/loop |" for n in names),
+                "|---|---|---|---|---|---|" + "---|" * len(names)]
         out += [f"| {_cell(str(t.get('scenario')))} | {t.get('exit', '')} | {t.get('loops', '')} "
                 f"| {t.get('loops_per_s', '')} | {t.get('growth_bytes_per_loop', '')} "
-                f"| {t.get('verdict', '')} |" for t in stress]
+                f"| {t.get('verdict', '')} |" + "".join(f" {_series_cell(t, n)} |" for n in names)
+                for t in stress]
         out.append("")
+        if names:
+            out += ["Growth series: `server` the engine's memory account, `client` the replicas, "
+                    "`process` every live heap byte; **flagged** = growth by the confidence rule.",
+                    ""]
     cov = run.get("coverage")
     if cov and "lines" in cov:
         out += [f"Engine coverage of the corpus: lines {_pct(cov['lines'])}, "
@@ -200,8 +273,10 @@ def _result(f: Finding, index: int) -> Dict[str, Any]:
     region: Dict[str, int] = {"startLine": max(1, int(loc["line"] or 1))}
     if loc.get("column"):
         region["startColumn"] = int(loc["column"])
-    text = f"{f.type} in {' / '.join(f.state) or '(no frames)'} ({f.status}, seen " \
+    text = f"{f.title} in {' / '.join(f.state) or '(no frames)'} ({f.status}, seen " \
            f"{len(f.occurrences)} time(s))"
+    if f.first.sites:
+        text += f". Allocation site: {site_text(f.first.sites[0])}"
     if f.reproducer.get("command"):
         text += f". Reproduce: {f.reproducer['command']}"
     return {"ruleId": rule_id(f.type), "ruleIndex": index, "level": _level(f),
@@ -212,7 +287,9 @@ def _result(f: Finding, index: int) -> Dict[str, Any]:
             "partialFingerprints": {"icsTriageKey/v1": f.id},
             "properties": {"key": f.key, "status": f.status, "severity": f.severity,
                            "state": f.state, "count": len(f.occurrences),
-                           "locationIsPlaceholder": bool(loc.get("fallback"))}}
+                           "locationIsPlaceholder": bool(loc.get("fallback")),
+                           **({"series": f.series} if f.series else {}),
+                           **({"site": f.first.sites[0]} if f.first.sites else {})}}
 
 
 def to_sarif(findings: List[Finding]) -> Dict[str, Any]:

@@ -1,18 +1,24 @@
 """ics-triage unit tests: frame parsing and normalisation, types, crash states, the
 hand-written logs for variants that are hard to produce (OOM, deadly signal, TSan, fibers),
-ics-stress JSON, known findings, report formats, minimisation plumbing, exit codes."""
+ics-stress JSON (growth series and allocation sites included), known findings, report
+formats, minimisation plumbing, exit codes."""
 import json
 import os
 import re
 import stat
+import subprocess
+import sys
 import tempfile
 import unittest
 
 from triage_testlib import temp_dir, LOGS, REPO_ROOT, by_type, run_tool
 
 from triage.frames import crash_state, normalize_function, parse_frame, parse_stack
+from triage.grouping import group
+from triage.run_info import series_line, stress_entry
 from triage.sanitizer_logs import asan_type, parse_log, ubsan_check
 from triage.severity import severity
+from triage.stress_json import parse_stress
 
 
 def log(name: str) -> str:
@@ -284,6 +290,186 @@ class StressJsonTest(unittest.TestCase):
         self.assertEqual(rc, 2, out)
 
 
+def read(path: str) -> str:
+    with open(path, encoding="utf-8") as f:
+        return f.read()
+
+
+def polylines(svg: str):
+    """{data-series: attributes} of the plot's polylines."""
+    return {m.group(1): m.group(0) for m in re.finditer(r'<polyline data-series="(\w+)"[^>]*>', svg)}
+
+
+class GrowthSeriesTest(unittest.TestCase):
+    """ics-stress JSON with growth series (server / client / process) and allocation sites."""
+    SITE = ["ics::Replica::apply_message", "ics::Replica::apply", "run_loop"]
+
+    def test_same_site_in_client_and_process_is_one_finding(self):
+        rc, out, report = run_tool([log("stress_site.json")])
+        self.assertEqual(rc, 1)
+        (f,) = report["findings"]  # the client finding names the site with argument lists
+        self.assertEqual((f["type"], f["state"], f["count"]), ("Memory-growth", self.SITE, 2))
+        self.assertEqual(f["key"], "Memory-growth @ " + " / ".join(self.SITE))
+        self.assertEqual(f["series"], ["process", "client"])
+        self.assertEqual(f["location"], {"uri": "engine/src/replica.cpp", "line": 143, "column": 0,
+                                         "fallback": False})
+        self.assertEqual([fr["line"] for fr in f["site"]["frames"]], [143, 128, 111])
+        self.assertEqual((f["site"]["bytes"], f["site"]["allocations"]), (598016.0, 1168))
+        self.assertEqual(len(f["sites"]), 3)
+        self.assertEqual(f["sites"][0], f["site"])
+        self.assertEqual(set(f["series_samples"]), {"server", "client", "process"})
+        self.assertEqual(f["samples"], f["series_samples"]["process"])
+        self.assertEqual(f["details"]["heap_source"], "sanitizer-hooks")
+        self.assertNotIn("sites", f["details"])
+        self.assertIn("Memory-growth (process heap, client replica)", out)
+
+    def test_plot_has_a_line_per_series_and_a_legend(self):
+        rc, _, report = run_tool([log("stress_site.json")])
+        (f,) = report["findings"]
+        svg = read(os.path.join(report["_out"], f["plot"]))
+        lines = polylines(svg)
+        self.assertEqual(set(lines), {"server", "client", "process"})
+        for name in ("client", "process"):  # grown: thick, solid
+            self.assertIn('stroke-width="2.5"', lines[name])
+            self.assertNotIn("dasharray", lines[name])
+        self.assertIn("stroke-dasharray", lines["server"])
+        for text in ("process heap (grew)", "client replica (grew)", "server account",
+                     "2200.0 B/loop", "0.4 B/loop", "ics::Replica::apply_message"):
+            self.assertIn(text, svg)
+        self.assertNotIn("server account (grew)", svg)
+        process = [p.split(",") for p in re.search(r'points="([^"]+)"', lines["process"]).group(1).split()]
+        self.assertEqual(len(process), 9)
+        ys = [float(y) for _, y in process]
+        self.assertEqual(ys, sorted(ys, reverse=True))  # growing bytes go up the picture
+
+    def test_report_names_series_and_site(self):
+        rc, _, report = run_tool([log("stress_site.json")])
+        md = read(os.path.join(report["_out"], "report.md"))
+        self.assertIn("## 1. Memory-growth (process heap, client replica) (new", md)
+        self.assertIn("| Memory-growth (process heap, client replica) |", md)
+        self.assertIn("grew in: process heap (`process`, 2200.0 B/loop", md)
+        self.assertIn("client replica (`client`, 1536.0 B/loop", md)
+        self.assertIn("allocation site: `ics::Replica::apply_message` (engine/src/replica.cpp:143)"
+                      " <- `ics::Replica::apply` (engine/src/replica.cpp:128) <- `run_loop` "
+                      "(stress/client.cpp:111)", md)
+        self.assertIn("| 2 | 16.0 KiB | 64 | `ics::Replica::apply_folder` (engine/src/replica.cpp:156)"
+                      "<br>", md)
+        self.assertIn("heap source: sanitizer-hooks", md)
+        sarif = json.loads(read(os.path.join(report["_out"], "report.sarif")))
+        (result,) = sarif["runs"][0]["results"]
+        loc = result["locations"][0]["physicalLocation"]
+        self.assertEqual((loc["artifactLocation"]["uri"], loc["region"]["startLine"]),
+                         ("engine/src/replica.cpp", 143))
+        self.assertIn("process heap", result["message"]["text"])
+        self.assertIn("Allocation site: ics::Replica::apply_message (engine/src/replica.cpp:143)",
+                      result["message"]["text"])
+        self.assertEqual(result["properties"]["series"], ["process", "client"])
+        self.assertFalse(result["properties"]["locationIsPlaceholder"])
+
+    def test_server_growth_without_site_keeps_the_old_key(self):
+        rc, _, report = run_tool([log("stress_server.json")])
+        (f,) = report["findings"]
+        self.assertEqual(f["state"], ["DownloadContext", "download-loop"])
+        self.assertEqual((f["series"], f["site"], f["sites"]), (["server"], None, []))
+        self.assertTrue(f["location"]["fallback"])
+        svg = read(os.path.join(report["_out"], f["plot"]))
+        lines = polylines(svg)
+        self.assertEqual(set(lines), {"server", "client", "process"})
+        self.assertIn('stroke-width="2.5"', lines["server"])
+        self.assertIn("stroke-dasharray", lines["process"])  # not flagged in this run
+        self.assertIn("server account (grew)", svg)
+        # the old format (no series: the account) and the new one give the same finding
+        rc, _, both = run_tool([log("stress_growth.json"), log("stress_server.json")])
+        (f,) = both["findings"]
+        self.assertEqual((f["count"], f["key"]), (2, "Memory-growth @ DownloadContext / download-loop"))
+        svg = read(os.path.join(both["_out"], f["plot"]))  # the occurrence with series
+        self.assertEqual(set(polylines(svg)), {"server", "client", "process"})
+
+    def test_old_format_unchanged(self):
+        rc, _, report = run_tool([log("stress_growth.json")])
+        (f,) = report["findings"]
+        self.assertEqual((f["series"], f["site"], f["sites"], f["series_samples"]), ([], None, [], {}))
+        md = read(os.path.join(report["_out"], "report.md"))
+        self.assertIn("## 1. Memory-growth (new, severity Low)", md)
+        self.assertNotIn("grew in", md)
+        svg = read(os.path.join(report["_out"], f["plot"]))
+        self.assertEqual(len(re.findall("<polyline", svg)), 1)
+        self.assertNotIn("data-series", svg)
+
+    def doc(self, findings=None, series=None):
+        d = {"verdict": "finding", "scenario": "mixed", "command": "ics-stress", "seed": 3}
+        if findings is not None:
+            d["findings"] = findings
+        if series is not None:
+            d["series"] = series
+        return d
+
+    def test_series_without_site_do_not_merge(self):
+        occs = parse_stress(self.doc([
+            {"type": "Memory-growth", "series": s, "kind": "total", "slope_bytes_per_loop": 9.0}
+            for s in ("server", "client", "process")]), "x.json")
+        findings = group(occs, False)
+        self.assertEqual(sorted(f.key for f in findings), [
+            "Memory-growth @ total / mixed", "Memory-growth @ total / mixed / client",
+            "Memory-growth @ total / mixed / process"])
+        self.assertEqual(sorted(f.title for f in findings), [
+            "Memory-growth (client replica)", "Memory-growth (process heap)",
+            "Memory-growth (server account)"])
+
+    def test_site_without_state_gives_the_state(self):
+        site = {"frames": [{"function": "ics::Replica::apply_message(ics::DownloadedMessage const&)",
+                            "file": "/src/icsfuzz/engine/src/replica.cpp", "line": 143},
+                           {"function": "ics::Replica::apply(ics::SyncDownload const&, ics::Store const&)",
+                            "file": "engine/src/replica.cpp", "line": 128}],
+                "bytes": 100, "allocations": 2}
+        (occ,) = parse_stress(self.doc([{"type": "Memory-growth", "series": "process",
+                                          "site": site}]), "x.json")
+        (f,) = group([occ], False)
+        self.assertEqual(f.state, ["ics::Replica::apply_message", "ics::Replica::apply"])
+        self.assertEqual(occ.location, ("/src/icsfuzz/engine/src/replica.cpp", 143, 0))
+        self.assertEqual(occ.sites[0]["frames"][0]["line"], 143)
+
+    def test_derived_growth_per_flagged_series(self):
+        samples = [[0, 100], [10, 200]]
+        occs = parse_stress(self.doc(series={
+            "server": {"flagged": False, "slope_bytes_per_loop": 0.0, "samples": samples},
+            "client": {"flagged": True, "slope_bytes_per_loop": 10.0, "samples": samples},
+            "process": {"flagged": True, "slope_bytes_per_loop": 12.0, "samples": samples}}),
+            "x.json")
+        self.assertEqual([(o.series, o.state) for o in occs],
+                         [("client", ["total", "mixed", "client"]),
+                          ("process", ["total", "mixed", "process"])])
+        self.assertEqual(occs[0].samples, [[0.0, 100.0], [10.0, 200.0]])
+
+    def test_nightly_run_info_has_the_series(self):
+        dirname = temp_dir("triage-runinfo-")
+        runlog = os.path.join(dirname, "run.jsonl")
+        with open(runlog, "w") as f:
+            for name in ("stress_site.json", "stress_growth.json"):
+                f.write(json.dumps({"scenario": name, "exit": "1", "json": log(name)}) + "\n")
+        entry = stress_entry({"scenario": "s", "exit": "1", "json": log("stress_site.json")})
+        self.assertEqual(entry["series"]["client"], {
+            "slope_bytes_per_loop": 1536.0, "flagged": True,
+            "reason": "growth: every part of the confidence rule holds"})
+        self.assertEqual(entry["heap"]["source"], "sanitizer-hooks")
+        self.assertNotIn("series", stress_entry({"scenario": "s", "exit": "1",
+                                                 "json": log("stress_growth.json")}))
+        self.assertEqual(series_line(log("stress_site.json")), "server 0.4 B/loop, client 1536.0 "
+                         "B/loop (flagged), process 2200.0 B/loop (flagged)")
+        self.assertEqual(series_line(log("stress_growth.json")), "")
+        run_json = os.path.join(dirname, "run.json")
+        with open(run_json, "w") as out:
+            subprocess.run([sys.executable, os.path.join(REPO_ROOT, "ci", "triage", "run_info.py"),
+                            runlog, os.path.join(dirname, "no-coverage.json")], stdout=out, check=True)
+        rc, _, report = run_tool([log("stress_clean.json")], "--run-info", run_json)
+        md = read(os.path.join(report["_out"], "report.md"))
+        self.assertIn("| scenario | exit | loops | loops/s | growth B/loop | verdict | server B/loop "
+                      "| client B/loop | process B/loop |", md)
+        self.assertIn("| stress_site.json | 1 | 400 | 950 | 0.4 | finding | 0.4 | **1536.0 flagged** "
+                      "| **2200.0 flagged** |", md)
+        self.assertIn("| stress_growth.json | 1 | 400 | 1800.5 | 512.0 | finding |  |  |  |", md)
+
+
 class KnownFindingsTest(unittest.TestCase):
     def write_known(self, entries):
         fd, path = tempfile.mkstemp(suffix=".json", dir=temp_dir("triage-known-"))
@@ -335,7 +521,7 @@ class ReportFormatTest(unittest.TestCase):
     def test_json_stable_keys(self):
         keys = {"id", "key", "type", "state", "status", "severity", "count", "known", "location",
                 "reproducer", "sources", "stack", "allocation_stack", "free_stack", "gtest",
-                "details", "samples", "plot"}
+                "details", "samples", "plot", "series", "site", "sites", "series_samples"}
         for f in self.report["findings"]:
             self.assertEqual(set(f), keys)
         self.assertEqual(set(self.report), {"tool", "version", "summary", "findings", "_out"})
