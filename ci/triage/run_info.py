@@ -31,7 +31,7 @@ def stress_entry(rec):
     heap = data.get("heap")
     if isinstance(heap, dict):
         out["heap"] = {k: heap[k] for k in ("source", "live_bytes_start", "live_bytes_end",
-                                            "tracked_allocations") if k in heap}
+                                            "live_allocations_after_run") if k in heap}
     return out
 
 
