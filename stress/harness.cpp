@@ -195,9 +195,9 @@ Sample Meter::settled(const MemoryStats& stats) const {
 
 namespace {
 
-GrowthOptions growth_options(const Options& o) {
+GrowthOptions growth_options(const Options& o, double threshold) {
   GrowthOptions g;
-  g.threshold = o.growth_threshold;
+  g.threshold = threshold;
   return g;
 }
 
@@ -208,10 +208,10 @@ Run::Run(const Options& options, Scenario& scenario, std::shared_ptr<Store> stor
     : options_(options),
       scenario_(scenario),
       store_(std::move(store)),
-      settled_(growth_options(options)),
-      raw_(growth_options(options)),
-      client_(growth_options(options)),
-      process_(growth_options(options)),
+      settled_(growth_options(options, options.growth_threshold)),
+      raw_(growth_options(options, options.growth_threshold)),
+      client_(growth_options(options, heap_threshold(options))),
+      process_(growth_options(options, heap_threshold(options))),
       heap_tracked_(heap_tracked) {}
 
 bool Run::claim(std::uint64_t& loop) {

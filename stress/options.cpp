@@ -1,3 +1,4 @@
+#include <algorithm>
 #include "options.h"
 
 #include <charconv>
@@ -99,6 +100,7 @@ const std::map<std::string, Setter>& setters() {
       {"--yield-rate", double_setter(&Options::yield_rate, 0, 1)},
       {"--budget", size_setter(&Options::budget, 0, std::size_t{1} << 40)},
       {"--growth-threshold", double_setter(&Options::growth_threshold, 0, 1e12)},
+      {"--heap-growth-threshold", double_setter(&Options::heap_growth_threshold, 0, 1e12)},
       {"--writers", size_setter(&Options::writers, 0, 1'000'000)},
       {"--scenario",
        [](Options& o, const std::string& v) -> std::string {
@@ -130,6 +132,11 @@ const std::map<std::string, Setter>& setters() {
 }
 
 }  // namespace
+
+double heap_threshold(const Options& o) {
+  if (o.heap_growth_threshold >= 0) return o.heap_growth_threshold;
+  return o.scenario == "mixed" ? std::max(o.growth_threshold, 1024.0) : o.growth_threshold;
+}
 
 const std::vector<std::string>& scenario_names() {
   static const std::vector<std::string> names = {"download-loop", "mixed", "state-churn",
@@ -220,6 +227,7 @@ std::string reproduce_command(const Options& o, std::uint64_t loops_override) {
     add("--growth-threshold", fmt_double(o.growth_threshold));
   }
   if (o.writers != 0) add("--writers", std::to_string(o.writers));
+  if (o.heap_growth_threshold >= 0) add("--heap-growth-threshold", fmt_double(o.heap_growth_threshold));
   if (o.measure_stack) c += " --measure-stack";
   if (!o.json.empty()) add("--json", o.json);
   return c;
@@ -255,6 +263,10 @@ checks convergence, errors and memory growth. Exit 0 clean, 1 finding, 2 usage.
   --writers W            mixed: writer fibers among --fibers (default fibers / 8)
   --budget BYTES         SessionOptions::memory_budget (default: the engine's)
   --growth-threshold B   bytes per loop the detector needs (default 0.5)
+  --heap-growth-threshold B
+                         the same for the client and process heap series (default: as
+                         --growth-threshold; mixed: 1024, its replicas' copies legitimately
+                         grow as more replicas edit a message and its PCL gains their XIDs)
   --stack-kib K          fiber stack size, 8..64 KiB (default 64)
   --yield-rate P         probability of a yield at each yield point between two engine calls
                          (default 0.1); every fiber also yields after each loop

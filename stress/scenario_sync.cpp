@@ -273,8 +273,8 @@ class ReplicaWorker final : public Worker {
     return true;
   }
 
+  // Not a ClientScope: what a local change allocates may move into the store on upload.
   void local_change(FiberCtx& ctx) {
-    const heap::ClientScope client;
     const std::uint64_t what = ctx.rng().below(100);
     const std::size_t size = replica_.messages().size();
     const bool grow = size < shared_.folder_size || (size == shared_.folder_size && ctx.rng().chance(0.5));

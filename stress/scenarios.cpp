@@ -7,7 +7,14 @@ namespace ics::stress {
 Result<SharedFolder> build_shared_folder(std::size_t messages, std::uint64_t seed) {
   SharedFolder f;
   f.store = std::make_shared<Store>();
-  ICS_TRY_ASSIGN(testkit::Workload w, testkit::Workload::create(*f.store, seed));
+  // Writers step the workload for as long as the run lasts: the store's content must stay in
+  // one distribution (no MID log, modifies replace a message's properties), or the heap
+  // series would rightly see it grow.
+  testkit::WorkloadOptions options;
+  options.log_mids = false;
+  options.modify_replaces = true;
+  options.long_body_percent = 0;
+  ICS_TRY_ASSIGN(testkit::Workload w, testkit::Workload::create(*f.store, seed, options));
   ICS_TRY(w.populate(messages));
   f.folder = w.folder();
   f.workload = std::make_shared<testkit::Workload>(std::move(w));

@@ -180,7 +180,7 @@ Result<std::optional<Mid>> Workload::pick_any(Fid fid) {
 Result<bool> Workload::create_message(Fid fid, bool associated) {
   ICS_TRY_ASSIGN(Mid mid, store_->create_message(fid, random_props(), associated));
   if (rng_.chance(options_.read_percent)) ICS_TRY(store_->set_read(mid, true));
-  if (fid == folder_) log_.created.push_back(mid.globcnt);
+  if (fid == folder_) note(log_.created, mid.globcnt);
   return true;
 }
 
@@ -189,15 +189,22 @@ Result<bool> Workload::modify(MessageKind kind) {
   if (!mid) return false;
   PropChanges changes;
   const PropertyBag fresh = random_props();
-  for (const PropValue& v : fresh.values()) {
-    if (rng_.chance(40)) changes.set.set(v);
-  }
   ICS_TRY_ASSIGN(MessageSnapshot now, store_->get_message(*mid));
-  if (!now.props.empty() && rng_.chance(40)) {
-    changes.remove.push_back(now.props.values()[rng_.below(now.props.size())].tag);
+  if (options_.modify_replaces) {
+    changes.set = fresh;
+    for (const PropValue& v : now.props.values()) {
+      if (!fresh.get(v.tag)) changes.remove.push_back(v.tag);
+    }
+  } else {
+    for (const PropValue& v : fresh.values()) {
+      if (rng_.chance(40)) changes.set.set(v);
+    }
+    if (!now.props.empty() && rng_.chance(40)) {
+      changes.remove.push_back(now.props.values()[rng_.below(now.props.size())].tag);
+    }
   }
   ICS_TRY(store_->modify_message(*mid, changes));
-  log_.changed.push_back(mid->globcnt);
+  note(log_.changed, mid->globcnt);
   return true;
 }
 
@@ -205,7 +212,7 @@ Result<bool> Workload::remove(DeleteKind kind) {
   ICS_TRY_ASSIGN(std::optional<Mid> mid, pick_any(folder_));
   if (!mid) return false;
   ICS_TRY(store_->delete_message(*mid, kind));
-  log_.deleted.push_back(mid->globcnt);
+  note(log_.deleted, mid->globcnt);
   return true;
 }
 
@@ -213,7 +220,7 @@ Result<bool> Workload::move(Fid from, Fid to, std::vector<Globcnt>& log) {
   ICS_TRY_ASSIGN(std::optional<Mid> mid, pick_any(from));
   if (!mid) return false;
   ICS_TRY(store_->move_message(*mid, to));
-  log.push_back(mid->globcnt);
+  note(log, mid->globcnt);
   return true;
 }
 
@@ -221,7 +228,7 @@ Result<bool> Workload::mark(bool read) {
   ICS_TRY_ASSIGN(std::optional<Mid> mid, pick_any(folder_));
   if (!mid) return false;
   ICS_TRY_ASSIGN(Globcnt cn, store_->set_read(*mid, read));
-  if (cn != 0) (read ? log_.read : log_.unread).push_back(mid->globcnt);
+  if (cn != 0) note(read ? log_.read : log_.unread, mid->globcnt);
   return true;
 }
 

@@ -69,6 +69,12 @@ struct WorkloadOptions {
   unsigned fai_percent = 25;    // of the messages populate() makes
   unsigned read_percent = 40;   // of the messages populate() / create make read
   unsigned long_body_percent = 10;  // bodies of a few KiB (span many buffers)
+  // For endless runs (ics-stress), whose memory must not drift with the number of steps:
+  // log_mids = false keeps only the counts in log(), not the MIDs touched; modify_replaces
+  // makes a modify give the message a whole fresh property set (by default it sets some
+  // fresh values and removes at most one, so messages gather properties over time).
+  bool log_mids = true;
+  bool modify_replaces = false;
 };
 
 // What the workload did, by operation, with the GLOBCNTs of the MIDs touched.
@@ -106,6 +112,9 @@ class Workload {
   Result<bool> modify(MessageKind kind);
   Result<bool> remove(DeleteKind kind);
   Result<bool> move(Fid from, Fid to, std::vector<Globcnt>& log);
+  void note(std::vector<Globcnt>& list, Globcnt g) {
+    if (options_.log_mids) list.push_back(g);
+  }
   Result<bool> mark(bool read);
   Result<bool> folder_create();
   Result<bool> folder_rename();
