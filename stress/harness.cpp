@@ -195,7 +195,7 @@ Sample Meter::settled(const MemoryStats& stats) const {
 
 namespace {
 
-GrowthOptions growth_options(const Options& o, double threshold) {
+GrowthOptions growth_options(const Options& /*o*/, double threshold) {
   GrowthOptions g;
   g.threshold = threshold;
   return g;
