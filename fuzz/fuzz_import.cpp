@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "fuzz_check.h"
+#include "fuzz_heap.h"
 #include "fuzz_store.h"
 #include "ics/collector.h"
 #include "ics/errors.h"
@@ -571,9 +572,8 @@ constexpr Op kOps[] = {
     import_read, import_move, import_folder, import_folder, server_change, stray,
 };
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+// One input; everything it builds lives in this scope.
+void run_input(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
   const std::uint8_t seed = in.ConsumeIntegral<std::uint8_t>();  // consumed in this order
   FuzzStore fs = make_fuzz_store(seed, in.ConsumeIntegralInRange<std::size_t>(2, 10));
@@ -608,5 +608,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ICS_FUZZ_CHECK(s.release(c.contents).ok() && s.release(c.hierarchy).ok());
   ICS_FUZZ_CHECK(s.handle_count() == 0);
   ICS_FUZZ_CHECK(baseline.check(s).ok());
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  ics_fuzz::check_heap_balance("fuzz_import", [&] { run_input(data, size); });
   return 0;
 }
