@@ -10,7 +10,8 @@
 // record (the winner by last writer wins, nothing silently lost), deleted or
 // moved objects are gone from the folder and tombstoned, read state follows
 // the last request; at the end the store's invariants hold and, after the
-// collectors are released, the session's live bytes are back at baseline.
+// collectors are released, the session's live bytes are back at baseline, and
+// after the input the process's live heap bytes (fuzz_heap.h).
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <algorithm>

@@ -4,7 +4,8 @@
 // mid-upload, transfer-state objects) only fails with a named ErrorCode from
 // that call's expected set, a whole valid property always goes in, the
 // context stays usable (the full stream then downloads to Done and parses),
-// and after release the session's live bytes and objects are at baseline.
+// and after release the session's live bytes and objects are at baseline, and
+// after the input the process's live heap bytes (fuzz_heap.h).
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <algorithm>

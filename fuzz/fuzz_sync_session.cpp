@@ -6,7 +6,8 @@
 // pending equals the server right after its sync (testkit::check_converged);
 // at the end, after every replica uploads and syncs, all of them have
 // converged, a second sync downloads nothing (idempotence), the store's
-// invariants hold, and the session's live bytes and objects are at baseline.
+// invariants hold, and the session's live bytes and objects are at baseline,
+// and after the input the process's live heap bytes (fuzz_heap.h).
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
