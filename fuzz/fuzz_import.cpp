@@ -10,7 +10,8 @@
 // record (the winner by last writer wins, nothing silently lost), deleted or
 // moved objects are gone from the folder and tombstoned, read state follows
 // the last request; at the end the store's invariants hold and, after the
-// collectors are released, the session's live bytes are back at baseline.
+// collectors are released, the session's live bytes are back at baseline, and
+// after the input the process's live heap bytes (fuzz_heap.h).
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <algorithm>
@@ -26,6 +27,7 @@
 #include <vector>
 
 #include "fuzz_check.h"
+#include "fuzz_heap.h"
 #include "fuzz_store.h"
 #include "ics/collector.h"
 #include "ics/errors.h"
@@ -571,9 +573,8 @@ constexpr Op kOps[] = {
     import_read, import_move, import_folder, import_folder, server_change, stray,
 };
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+// One input; everything it builds lives in this scope.
+void run_input(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
   const std::uint8_t seed = in.ConsumeIntegral<std::uint8_t>();  // consumed in this order
   FuzzStore fs = make_fuzz_store(seed, in.ConsumeIntegralInRange<std::size_t>(2, 10));
@@ -608,5 +609,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ICS_FUZZ_CHECK(s.release(c.contents).ok() && s.release(c.hierarchy).ok());
   ICS_FUZZ_CHECK(s.handle_count() == 0);
   ICS_FUZZ_CHECK(baseline.check(s).ok());
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  ics_fuzz::check_heap_balance("fuzz_import", [&] { run_input(data, size); });
   return 0;
 }

@@ -4,7 +4,8 @@
 // mid-upload, transfer-state objects) only fails with a named ErrorCode from
 // that call's expected set, a whole valid property always goes in, the
 // context stays usable (the full stream then downloads to Done and parses),
-// and after release the session's live bytes and objects are at baseline.
+// and after release the session's live bytes and objects are at baseline, and
+// after the input the process's live heap bytes (fuzz_heap.h).
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <algorithm>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "fuzz_check.h"
+#include "fuzz_heap.h"
 #include "fuzz_store.h"
 #include "ics/context.h"
 #include "ics/errors.h"
@@ -255,9 +257,8 @@ void finish_download(Ctx& c) {
   ICS_FUZZ_CHECK(ics::read_state(p.events()).ok());
 }
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+// One input; everything it builds lives in this scope.
+void run_input(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
   FuzzStore fs = make_fuzz_store(1, 6);
   ics::Store& store = *fs.store;
@@ -277,5 +278,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ICS_FUZZ_CHECK(s.release(h).ok());
   ICS_FUZZ_CHECK(s.handle_count() == 0);
   ICS_FUZZ_CHECK(s.memory().live_bytes() == base_bytes && s.memory().live_objects() == base_objects);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  ics_fuzz::check_heap_balance("fuzz_state_upload", [&] { run_input(data, size); });
   return 0;
 }

@@ -6,7 +6,8 @@
 // pending equals the server right after its sync (testkit::check_converged);
 // at the end, after every replica uploads and syncs, all of them have
 // converged, a second sync downloads nothing (idempotence), the store's
-// invariants hold, and the session's live bytes and objects are at baseline.
+// invariants hold, and the session's live bytes and objects are at baseline,
+// and after the input the process's live heap bytes (fuzz_heap.h).
 #include <fuzzer/FuzzedDataProvider.h>
 
 #include <cstddef>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "fuzz_check.h"
+#include "fuzz_heap.h"
 #include "fuzz_store.h"
 #include "ics/errors.h"
 #include "ics/replica.h"
@@ -183,9 +185,8 @@ bool quiet(const ics::SyncCounters& s) {
          s.read_changes == 0;
 }
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+// One input; everything it builds lives in this scope.
+void run_input(const std::uint8_t* data, std::size_t size) {
   FuzzedDataProvider in(data, size);
   const std::uint8_t seed = in.ConsumeIntegral<std::uint8_t>();  // consumed in this order
   FuzzStore fs = make_fuzz_store(seed, in.ConsumeIntegralInRange<std::size_t>(1, 4));
@@ -218,5 +219,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check(store.check_invariants());
   ICS_FUZZ_CHECK(s.handle_count() == 0);
   check(baseline.check(s));
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  ics_fuzz::check_heap_balance("fuzz_sync_session", [&] { run_input(data, size); });
   return 0;
 }

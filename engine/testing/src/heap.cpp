@@ -14,6 +14,8 @@
 #include <sanitizer/allocator_interface.h>
 #elif defined(__GLIBC__)
 #include <malloc.h>
+
+#include <cstdlib>
 #endif
 
 namespace ics::testkit {
@@ -36,6 +38,28 @@ std::string_view heap_source() {
   return "mallinfo2";
 #else
   return "none";
+#endif
+}
+
+bool heap_bytes_exact() {
+#if defined(ICS_HEAP_SANITIZER)
+  return true;
+#elif defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
+  // GLIBC_TUNABLES is a colon-separated list of name=value; glibc reads it at start-up.
+  const char* env = std::getenv("GLIBC_TUNABLES");
+  if (env == nullptr) return false;
+  constexpr std::string_view kOff = "glibc.malloc.tcache_count=0";
+  std::string_view rest(env);
+  bool off = false;
+  while (!rest.empty()) {
+    const std::size_t colon = rest.find(':');
+    const std::string_view item = rest.substr(0, colon);
+    if (item.substr(0, item.find('=')) == "glibc.malloc.tcache_count") off = item == kOff;  // the last one counts
+    rest = colon == std::string_view::npos ? std::string_view() : rest.substr(colon + 1);
+  }
+  return off;
+#else
+  return false;
 #endif
 }
 
