@@ -174,6 +174,7 @@ std::vector<Site> growth_sites(const Snapshot& before, const Snapshot& after, st
   };
   std::vector<Grown> grown;
   for (const auto& [stack, b] : after) {
+    if (stack == 0 && stack_every() > 1) continue;  // unsampled allocations: no site
     auto it = before.find(stack);
     const std::int64_t bytes = b.bytes - (it == before.end() ? 0 : it->second.bytes);
     const std::int64_t count = b.count - (it == before.end() ? 0 : it->second.count);
