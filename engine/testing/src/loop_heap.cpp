@@ -18,7 +18,7 @@ std::string signed_text(long long v) {
 
 bool LoopHeapSamples::flat() const {
   for (std::size_t b : after) {
-    if (b != baseline) return false;
+    if ((b > baseline ? b - baseline : baseline - b) > tolerance) return false;
   }
   return true;
 }
@@ -34,15 +34,19 @@ double LoopHeapSamples::bytes_per_loop() const {
 std::optional<std::size_t> LoopHeapSamples::flat_with_warmup() const {
   const std::size_t n = after.size();
   if (n < 2 || after[n - 1] != after[n - 2]) return std::nullopt;
+  // Readings i.. (the baseline being reading -1) all equal the last one.
   std::size_t i = n - 2;
   while (i > 0 && after[i - 1] == after[n - 1]) --i;
+  if (i == 0 && baseline == after[n - 1]) return warmup;
   return warmup + i + 1;
 }
 
 std::string describe_loop_heap(const LoopHeapSamples& s, std::size_t first_deltas) {
   std::string out = "live heap not flat over " + std::to_string(s.after.size()) +
                     " loops after a warm-up of " + std::to_string(s.warmup) + " (heap source " +
-                    std::string(heap_source()) + "): " + signed_text(s.total_delta()) +
+                    std::string(heap_source()) +
+                    (s.tolerance > 0 ? ", tolerance +-" + std::to_string(s.tolerance) : std::string()) +
+                    "): " + signed_text(s.total_delta()) +
                     " bytes in all, ";
   char per[64];
   std::snprintf(per, sizeof per, "%.1f", s.bytes_per_loop());

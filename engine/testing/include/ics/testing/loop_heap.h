@@ -20,10 +20,18 @@
 //
 // Exact flatness holds for a deterministic engine once every cache the loop
 // touches has settled: under a sanitizer (exact allocator count) that is one
-// or two runs for lazily grown capacities (a vector's capacity, a free list);
-// under glibc mallinfo2 the thread's tcache also parks freed chunks that
-// count as in use, which settles within the same runs for a repeated loop.
-// Callers pick the warm-up they measured and say so (see engine/tests).
+// or two runs for lazily grown capacities (a vector's capacity, a free list).
+// Under glibc mallinfo2 the thread's tcache also parks freed chunks that
+// count as in use; a loop that only allocates and frees what it uses settles
+// as fast. A loop that REPLACES long-lived objects (a store's message
+// version, a replica's local message) moves them around the heap, and
+// mallinfo2 counts whole chunks: a chunk split whose remainder is too small
+// to stand alone is handed out whole, freed chunks go to fastbins (free) or
+// the tcache (in use) depending on the order, so the readings wander by
+// multiples of 16 bytes and drift for tens of runs while the free lists
+// fill. Such loops need LoopHeapOptions::tolerance under mallinfo2 (and stay
+// exact under a sanitizer). Callers pick the warm-up they measured and say so
+// (see engine/tests/loop_heap_test.cpp).
 // Something that legitimately grows per loop (a tombstone per delete, a
 // conflict record per conflicting upload, a new message) does not belong in
 // such a loop.
@@ -55,27 +63,35 @@ namespace ics::testkit {
 struct LoopHeapOptions {
   std::size_t warmup = 2;  // unmeasured runs before the baseline
   std::size_t loops = 16;  // measured runs after it (at least 1)
+  // A reading passes when it is within +-tolerance bytes of the baseline; 0
+  // (the default) is the exact oracle. Only for the mallinfo2 source and only
+  // for loops that replace long-lived objects (see the top): never under a
+  // sanitizer, whose count is exact.
+  std::size_t tolerance = 0;
 };
 
 // What one measurement saw: the baseline and the reading after each loop.
 struct LoopHeapSamples {
   std::size_t warmup = 0;
+  std::size_t tolerance = 0;
   std::size_t baseline = 0;
   std::vector<std::size_t> after;  // after[i]: live bytes after measured loop i
 
+  // Every reading within +-tolerance of the baseline (exactly equal for 0).
   bool flat() const;
   // after.back() - baseline, signed.
   long long total_delta() const;
   double bytes_per_loop() const;
-  // The warm-up that would have made these readings flat: warmup + i + 1 for
-  // the smallest i whose reading every later one equals, when at least the
-  // last two readings are equal (the loop had settled, or its growth had
-  // stopped); nullopt when the last two differ or there is one reading.
+  // The warm-up that would have made these readings exactly flat: warmup +
+  // i + 1 for the smallest i whose reading every later one equals (warmup
+  // itself when they all equal the baseline), when at least the last two
+  // readings are equal (the loop had settled, or its growth had stopped);
+  // nullopt when the last two differ or there is one reading.
   std::optional<std::size_t> flat_with_warmup() const;
 };
 
 // The failure text: "live heap not flat over L loops after a warm-up of W
-// (heap source S): +T bytes in all, B bytes per loop; per-loop deltas of the
+// (heap source S[, tolerance +-T]): +T bytes in all, B bytes per loop; per-loop deltas of the
 // first N: +d1 +d2 ...; first change at measured loop K; ...; baseline X bytes"
 // (and the flat_with_warmup() figure when there is one). first_deltas bounds N.
 std::string describe_loop_heap(const LoopHeapSamples& s, std::size_t first_deltas = 8);
@@ -96,6 +112,7 @@ Result<LoopHeapSamples> measure_loop_heap(Body&& body, LoopHeapOptions options =
   if (options.loops == 0) return Error(ErrorCode::InvalidParameter, "loops must be at least 1");
   LoopHeapSamples s;
   s.warmup = options.warmup;
+  s.tolerance = options.tolerance;
   s.after.assign(options.loops, 0);  // allocated before the baseline: the readings never allocate
   for (std::size_t i = 0; i < options.warmup; ++i) {
     Status st = body();
