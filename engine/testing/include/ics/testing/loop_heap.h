@@ -12,8 +12,8 @@
 //
 // What it does: runs the body `warmup` times unmeasured, reads the live heap
 // bytes (the baseline), then runs it `loops` times and reads the live bytes
-// after each run. The verdict is exact: every reading must equal the
-// baseline. Only the body runs between two readings (the helper's own sample
+// after each run. The verdict is exact by default: every reading must equal
+// the baseline (within LoopHeapOptions::tolerance when one is given). Only the body runs between two readings (the helper's own sample
 // buffer is reserved before the baseline and nothing else allocates), so
 // GoogleTest's own allocations between assertions do not count; the body
 // must not use GoogleTest assertions (return a Status instead).
@@ -37,7 +37,7 @@
 // such a loop.
 //
 // Results:
-//   ok             flat: every reading equals the baseline;
+//   ok             flat: every reading equals the baseline (+-tolerance);
 //   GeneralFailure not flat; the text gives the warm-up, the loops, the heap
 //                  source, the total change, the bytes per loop and the
 //                  per-loop deltas of the first loops (see describe_loop_heap);
