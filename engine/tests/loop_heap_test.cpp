@@ -154,6 +154,8 @@ struct World {
 
 // ------------------------------------------------------------ the helper itself
 
+constexpr std::size_t kBig = 2000;  // see GrowthOfABodyFailsAndIsDescribed
+
 TEST(LoopHeap, AFlatBodyPasses) {
   std::size_t runs = 0;
   Status s = testkit::check_loop_heap_flat([&] {
@@ -168,9 +170,12 @@ TEST(LoopHeap, AFlatBodyPasses) {
 }
 
 TEST(LoopHeap, GrowthOfABodyFailsAndIsDescribed) {
-  std::list<std::string> kept;  // 64 bytes of text a run, reachable, freed at the end
+  // 2000 bytes of text a run, reachable, freed at the end. Blocks above the
+  // tcache's largest size (1032 bytes), so that under mallinfo2 no chunk
+  // parked by an earlier test in this process can serve them unseen.
+  std::list<std::string> kept;
   Status s = testkit::check_loop_heap_flat([&] {
-    kept.emplace_back(64, 'x');
+    kept.emplace_back(kBig, 'x');
     return ok_status();
   }, {.warmup = 3, .loops = 10});
   if (s.code() == ErrorCode::NotSupported) GTEST_SKIP();
@@ -185,10 +190,10 @@ TEST(LoopHeap, GrowthOfABodyFailsAndIsDescribed) {
 }
 
 TEST(LoopHeap, GrowthThatStopsDuringTheWarmUpPassesAndAfterItFails) {
-  // Keeps 100 bytes in each of its first 3 runs, then nothing.
+  // Keeps 2000 bytes in each of its first 3 runs, then nothing.
   auto make = [](std::list<std::string>& kept) {
     return [&kept] {
-      if (kept.size() < 3) kept.emplace_back(100, 'y');
+      if (kept.size() < 3) kept.emplace_back(kBig, 'y');
       return ok_status();
     };
   };
@@ -213,10 +218,10 @@ TEST(LoopHeap, ToleranceAllowsAWanderButNotAGrowth) {
   EXPECT_TRUE(wander.flat());
   wander.tolerance = 47;
   EXPECT_FALSE(wander.flat());
-  // A real growth of 64 bytes a loop still fails with a tolerance of 256.
+  // A real growth of 2000 bytes a loop still fails with a tolerance of 256.
   std::list<std::string> kept;
   Status growth = testkit::check_loop_heap_flat([&] {
-    kept.emplace_back(64, 'z');
+    kept.emplace_back(kBig, 'z');
     return ok_status();
   }, {.warmup = 2, .loops = 10, .tolerance = 256});
   if (growth.code() == ErrorCode::NotSupported) GTEST_SKIP();

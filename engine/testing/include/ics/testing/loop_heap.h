@@ -30,7 +30,11 @@
 // the tcache (in use) depending on the order, so the readings wander by
 // multiples of 16 bytes and drift for tens of runs while the free lists
 // fill. Such loops need LoopHeapOptions::tolerance under mallinfo2 (and stay
-// exact under a sanitizer). Callers pick the warm-up they measured and say so
+// exact under a sanitizer). Also under mallinfo2, an allocation served from a
+// tcache-parked chunk (up to 7 per size class, blocks up to 1032 bytes) does
+// not move the reading: a small growth can hide for a few runs, longer when
+// earlier work in the process (other tests) left chunks parked. Measure
+// enough loops (tens), and prefer one test per process (ctest does that). Callers pick the warm-up they measured and say so
 // (see engine/tests/loop_heap_test.cpp).
 // Something that legitimately grows per loop (a tombstone per delete, a
 // conflict record per conflicting upload, a new message) does not belong in
