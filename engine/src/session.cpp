@@ -135,6 +135,10 @@ void Session::detach(std::size_t slot) {
   }
   std::size_t charged = s.charged;
   ObjectKind kind = s.kind;
+#if defined(ICS_SEEDED_BUG_SESSION_UNCHARGED_LOG)
+  // Seeded bug (issue 14): a plain map entry per release, outside the session's account.
+  released_[object->handle_] = kind;
+#endif
   s.charged = 0;
   s.parent = kInvalidHandle;
   std::vector<std::uint32_t>().swap(s.children);

@@ -221,6 +221,11 @@ class Replica {
   IcsState reached_;       // given / seen / seen_fai the running upload's imports added
   Globcnt local_counter_ = 0;
   std::uint64_t clock_ = 0;
+#if defined(ICS_SEEDED_BUG_REPLICA_SYNC_HISTORY)
+  // Seeded bug (issue 14): the IdsetGiven of every download, kept "to resend after a failed
+  // sync"; the trim to the last one was forgotten. Reachable, freed with the replica.
+  std::vector<Bytes> given_history_;
+#endif
 };
 
 }  // namespace ics

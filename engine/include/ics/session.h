@@ -28,6 +28,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#if defined(ICS_SEEDED_BUG_SESSION_UNCHARGED_LOG)
+#include <map>
+#endif
 #include <memory>
 #include <type_traits>
 #include <typeinfo>
@@ -172,6 +175,11 @@ class Session {
   std::vector<std::size_t> free_;
   std::size_t live_ = 0;
   bool self_charged_ = false;
+#if defined(ICS_SEEDED_BUG_SESSION_UNCHARGED_LOG)
+  // Seeded bug (issue 14): what every released handle named, kept "for stale-handle
+  // diagnostics", one entry per release, never trimmed and charged to no account.
+  std::map<std::uint32_t, ObjectKind> released_;
+#endif
 };
 
 }  // namespace ics
