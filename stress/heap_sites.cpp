@@ -139,19 +139,43 @@ Chains symbolize(const std::vector<std::uintptr_t>& pcs) {
   return out;
 }
 
+// Value types and codecs allocate on behalf of whoever keeps the result (a property copy, an
+// encoded IDSET, a growing byte writer): a site names the first project frames above them, as
+// ClusterFuzz ignores frames of utility code in a crash state.
+bool is_utility(const Frame& f) {
+  for (std::string_view file : {"engine/include/ics/bytes.h", "engine/src/bytes.cpp",
+                                "engine/include/ics/globset.h", "engine/src/globset.cpp",
+                                "engine/include/ics/idset.h", "engine/src/idset.cpp",
+                                "engine/include/ics/props.h", "engine/src/props.cpp",
+                                "engine/include/ics/pcl.h", "engine/src/pcl.cpp"}) {
+    if (f.file == file) return true;
+  }
+  for (std::string_view fn : {"ics::Writer::", "ics::Reader::", "ics::encode_", "ics::decode_",
+                              "ics::Globset::", "ics::BasicIdSet", "ics::PropValue::",
+                              "ics::PropertyBag::", "ics::Pcl::"}) {
+    if (f.function.rfind(fn, 0) == 0) return true;
+  }
+  return false;
+}
+
+// The site of a stack: its first three project frames that are not utility code (all
+// project frames when every one is).
 std::vector<Frame> project_of(const std::vector<std::uintptr_t>& pcs, const Chains& chains) {
-  std::vector<Frame> out;
+  std::vector<Frame> all, site;
   for (std::uintptr_t pc : pcs) {
     auto it = chains.find(pc);
     if (it == chains.end()) continue;
     for (const Frame& f : it->second) {
       if (!is_project(f)) continue;
-      if (!out.empty() && out.back().function == f.function && out.back().file == f.file) continue;
-      out.push_back(f);
-      if (out.size() == kSiteFrames) return out;
+      if (!all.empty() && all.back().function == f.function && all.back().file == f.file) continue;
+      all.push_back(f);
+      if (!is_utility(f)) site.push_back(f);
+      if (site.size() == kSiteFrames) return site;
     }
   }
-  return out;
+  if (!site.empty()) return site;
+  if (all.size() > kSiteFrames) all.resize(kSiteFrames);
+  return all;
 }
 
 std::string key_of(const std::vector<Frame>& frames) {

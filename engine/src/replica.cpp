@@ -76,10 +76,6 @@ Status Replica::run(Session& session, std::uint32_t handle) {
   auto stats = download_stats(session, handle);
   if (stats.ok()) counters_.server = *stats;
   ICS_TRY(apply(download, session.store()));
-#if defined(ICS_SEEDED_BUG_REPLICA_SYNC_HISTORY)
-  // Seeded bug (issue 14): one entry per download, never trimmed, charged to nobody.
-  given_history_.push_back(encode_idset(state_.given));
-#endif
   return ok_status();
 }
 
@@ -140,6 +136,10 @@ Status Replica::apply(const SyncDownload& d, const Store& store) {
     set_read(ids.unread, false);
   }
   state_ = d.state;
+#if defined(ICS_SEEDED_BUG_REPLICA_SYNC_HISTORY)
+  // Seeded bug (issue 14): one entry per download, never trimmed, charged to nobody.
+  given_history_.push_back(encode_idset(state_.given));
+#endif
   return ok_status();
 }
 
