@@ -81,9 +81,14 @@ void GrowthDetector::add(std::uint64_t loop, double total, const KindBytes& kind
   ++count_;
 }
 
+std::uint64_t GrowthDetector::warmup(std::uint64_t loops) const {
+  const auto warm =
+      static_cast<std::uint64_t>(std::ceil(options_.warmup_fraction * static_cast<double>(loops)));
+  return std::max(warm, options_.min_warmup_loops);
+}
+
 std::vector<GrowthDetector::Bin> GrowthDetector::post_warmup(std::uint64_t loops) const {
-  const auto warm = static_cast<std::uint64_t>(std::ceil(options_.warmup_fraction *
-                                                         static_cast<double>(loops)));
+  const std::uint64_t warm = warmup(loops);
   std::vector<Bin> out;
   for (std::size_t j = 0; j < bins_.size(); ++j) {
     if (bins_[j].n > 0 && j * width_ >= warm) out.push_back(bins_[j]);
@@ -189,8 +194,7 @@ GrowthReport GrowthDetector::analyze(std::size_t max_points) const {
     return r;
   }
   r.loops = max_loop_ + 1;
-  r.warmup_loops = static_cast<std::uint64_t>(
-      std::ceil(options_.warmup_fraction * static_cast<double>(r.loops)));
+  r.warmup_loops = warmup(r.loops);
   // Batch means: neighbouring loops share in-flight state, so the fit and its t-statistic
   // use a few groups of bins, each long enough to be nearly independent of the next.
   const std::vector<Bin> groups = group(post_warmup(r.loops), options_.groups);

@@ -35,6 +35,7 @@ using KindBytes = std::array<double, kObjectKindCount>;
 
 struct GrowthOptions {
   double warmup_fraction = 0.2;   // loops ignored at the start
+  std::uint64_t min_warmup_loops = 0;  // at least this many (per-fiber state fills per fiber)
   double threshold = 0.5;         // bytes per loop
   double min_t = 8.0;             // slope / standard error
   double window_fraction = 0.1;   // first and last windows, of the post-warm-up bins
@@ -104,6 +105,7 @@ class GrowthDetector {
   static std::vector<Bin> group(const std::vector<Bin>& bins, std::size_t groups);
   void fill_windows(const std::vector<Bin>& groups, const LineFit& fit, GrowthReport& r) const;
   void fill_kinds(const std::vector<Bin>& groups, GrowthReport& r) const;
+  std::uint64_t warmup(std::uint64_t loops) const;
   void decide(GrowthReport& r) const;
 
   GrowthOptions options_;

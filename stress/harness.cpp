@@ -201,6 +201,18 @@ GrowthOptions growth_options(const Options& /*o*/, double threshold) {
   return g;
 }
 
+// The heap series also hold per-fiber state that fills during a fiber's own first loops (its
+// handle table, a bounded list of stale handles, its replica's PCLs): with thousands of fibers
+// those first loops are spread over the whole run, so the warm-up is at least
+// kFiberWarmupLoops loops of every fiber (a short run with many fibers gets no verdict).
+constexpr std::uint64_t kFiberWarmupLoops = 10;
+
+GrowthOptions heap_growth_options(const Options& o) {
+  GrowthOptions g = growth_options(o, heap_threshold(o));
+  g.min_warmup_loops = kFiberWarmupLoops * o.fibers;
+  return g;
+}
+
 }  // namespace
 
 Run::Run(const Options& options, Scenario& scenario, std::shared_ptr<Store> store,
@@ -210,8 +222,8 @@ Run::Run(const Options& options, Scenario& scenario, std::shared_ptr<Store> stor
       store_(std::move(store)),
       settled_(growth_options(options, options.growth_threshold)),
       raw_(growth_options(options, options.growth_threshold)),
-      client_(growth_options(options, heap_threshold(options))),
-      process_(growth_options(options, heap_threshold(options))),
+      client_(heap_growth_options(options)),
+      process_(heap_growth_options(options)),
       heap_tracked_(heap_tracked) {}
 
 bool Run::claim(std::uint64_t& loop) {

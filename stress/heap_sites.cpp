@@ -44,6 +44,21 @@ bool module_of(std::uintptr_t pc, Module& m) {
   return !m.path.empty() && m.path.find('\'') == std::string::npos;
 }
 
+// "T& std::vector<T>::emplace_back<T>" -> "std::vector<T>::emplace_back<T>": a template
+// function's demangled name starts with its return type, up to a space outside <> and ().
+std::string strip_return_type(const std::string& name) {
+  int depth = 0;
+  std::size_t cut = std::string::npos;
+  const std::size_t end = std::min(name.size(), name.find("operator"));  // "operator delete"
+  for (std::size_t i = 0; i < end; ++i) {
+    const char c = name[i];
+    if (c == '<' || c == '(') ++depth;
+    if (c == '>' || c == ')') --depth;
+    if (c == ' ' && depth == 0) cut = i;
+  }
+  return cut == std::string::npos ? name : name.substr(cut + 1);
+}
+
 // "a::b(int, char) const" -> "a::b"
 std::string strip_parameters(std::string name) {
   for (std::string_view suffix : {" const", " volatile", " &&", " &"}) {
@@ -51,13 +66,17 @@ std::string strip_parameters(std::string name) {
       name.resize(name.size() - suffix.size());
     }
   }
-  if (name.empty() || name.back() != ')') return name;
-  int depth = 0;
-  for (std::size_t i = name.size(); i-- > 0;) {
-    if (name[i] == ')') ++depth;
-    if (name[i] == '(' && --depth == 0) return name.substr(0, i);
+  if (!name.empty() && name.back() == ')') {
+    int depth = 0;
+    for (std::size_t i = name.size(); i-- > 0;) {
+      if (name[i] == ')') ++depth;
+      if (name[i] == '(' && --depth == 0) {
+        name.resize(i);
+        break;
+      }
+    }
   }
-  return name;
+  return strip_return_type(name);
 }
 
 // The path inside the source tree ("engine/src/x.cpp"), or "" outside it.
