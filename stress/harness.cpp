@@ -266,7 +266,7 @@ void Run::sample(std::uint64_t loop) {
   std::lock_guard lock(detector_mu_);
   settled_.add(loop, s.total, s.kinds);
   raw_.add(loop, raw_total, raw_kinds);
-  if (heap_tracked_) {
+  if (heap_tracked_ && loop >= heap_resume_.load(std::memory_order_relaxed)) {
     process_.add(loop, s.process, KindBytes{});
     client_.add(loop, s.client, KindBytes{});
   }
@@ -357,6 +357,8 @@ void Run::next_epoch() {
     finished_.store(true, std::memory_order_release);
     return;
   }
+  heap_resume_.store(claimed_.load(std::memory_order_relaxed) + options_.fibers,
+                     std::memory_order_relaxed);
   quiesce_.store(false, std::memory_order_release);
   epoch_start_ = now;
   epoch_cpu_start_ = cpu_seconds();

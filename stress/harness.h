@@ -226,6 +226,10 @@ class Run {
   std::vector<HeapSnapshot> heap_snapshots_;  // written by the barrier leader only
   std::int64_t heap_bytes_start_ = 0;
   std::int64_t heap_bytes_end_ = 0;
+  // Loops below this number are not heap samples: after a quiescent point every fiber still
+  // holds what its verification left until its own next loop releases it (a step the size of
+  // every fiber's leftovers, gone once each fiber has looped).
+  std::atomic<std::uint64_t> heap_resume_{0};
 
   std::atomic<std::uint64_t> claimed_{0};
   std::atomic<std::uint64_t> done_{0};
