@@ -12,6 +12,8 @@
 // With one thread this is exact (other fibers only run while this one is suspended, after
 // publishing); with several threads a fiber's unpublished bytes race with the sample (noise
 // of about one loop's working set). The raw store totals are sampled too, for comparison.
+// The same is done for the heap (heap.h): a fiber's live heap bytes (and the client side's
+// share) beside its sessions' accounts, giving the process and client series.
 //
 // Threading: a Run is shared by every fiber and thread (its members are atomics or guarded by
 // mutexes); a FiberCtx and a Worker belong to one fiber.
