@@ -378,24 +378,9 @@ Json Run::counters_json() const {
   return out;
 }
 
-GrowthReport Run::settled_report(std::size_t max_points) const {
+GrowthReport Run::report(const GrowthDetector& d, std::size_t max_points) const {
   std::lock_guard lock(detector_mu_);
-  return settled_.analyze(max_points);
-}
-
-GrowthReport Run::raw_report(std::size_t max_points) const {
-  std::lock_guard lock(detector_mu_);
-  return raw_.analyze(max_points);
-}
-
-GrowthReport Run::client_report(std::size_t max_points) const {
-  std::lock_guard lock(detector_mu_);
-  return client_.analyze(max_points);
-}
-
-GrowthReport Run::process_report(std::size_t max_points) const {
-  std::lock_guard lock(detector_mu_);
-  return process_.analyze(max_points);
+  return d.analyze(max_points);
 }
 
 double Run::current_slope() const { return settled_report(1).slope; }

@@ -179,10 +179,10 @@ class Run {
   std::size_t worker_bytes() const { return worker_bytes_.load(std::memory_order_relaxed); }
   std::atomic<std::size_t>& stack_high_water() { return stack_high_water_; }
 
-  GrowthReport settled_report(std::size_t max_points = 200) const;
-  GrowthReport raw_report(std::size_t max_points = 200) const;
-  GrowthReport client_report(std::size_t max_points = 200) const;
-  GrowthReport process_report(std::size_t max_points = 200) const;
+  GrowthReport settled_report(std::size_t max_points = 200) const { return report(settled_, max_points); }
+  GrowthReport raw_report(std::size_t max_points = 200) const { return report(raw_, max_points); }
+  GrowthReport client_report(std::size_t max_points = 200) const { return report(client_, max_points); }
+  GrowthReport process_report(std::size_t max_points = 200) const { return report(process_, max_points); }
   // Whether the heap tracker watched this run (heap.h), and its per-stack snapshots of the
   // allocations made during the loops, one per quiescent point (loops done, all, client).
   bool heap_tracked() const { return heap_tracked_; }
@@ -211,6 +211,7 @@ class Run {
  private:
   using Clock = std::chrono::steady_clock;
   void sample(std::uint64_t loop);
+  GrowthReport report(const GrowthDetector& d, std::size_t max_points) const;
   void leak_check();
   void heap_snapshot();
 

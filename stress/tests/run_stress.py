@@ -90,8 +90,8 @@ def clean(binary, args, tmp):
     return result
 
 
-def growth(binary, size, args, tmp):
-    args = args + ["--inject-growth", str(size)]
+def one_growth(binary, args, tmp):
+    """Runs; exit 1 with exactly one Memory-growth finding: (proc, result, finding)."""
     proc, result = run(binary, args, os.path.join(tmp, "r.json"))
     check_schema(proc, result)
     if proc.returncode != 1:
@@ -99,7 +99,11 @@ def growth(binary, size, args, tmp):
     found = [f for f in result["findings"] if f["type"] == "Memory-growth"]
     if len(found) != 1:
         fail(f"expected one Memory-growth finding, got {result['findings']}", proc)
-    f = found[0]
+    return proc, result, found[0]
+
+
+def growth(binary, size, args, tmp):
+    proc, result, f = one_growth(binary, args + ["--inject-growth", str(size)], tmp)
     if f["kind"] != "Other":
         fail(f"growth attributed to {f['kind']}, expected Other", proc)
     if abs(f["slope_bytes_per_loop"] - size) > 0.1 * size:
@@ -116,14 +120,7 @@ WHERE_SERIES = {"charged": "server", "uncharged": "process", "client": "client"}
 
 def where(binary, place, size, args, tmp):
     args = args + ["--inject-growth", str(size), "--inject-where", place]
-    proc, result = run(binary, args, os.path.join(tmp, "r.json"))
-    check_schema(proc, result)
-    if proc.returncode != 1:
-        fail(f"exit {proc.returncode}, expected 1", proc)
-    found = [f for f in result["findings"] if f["type"] == "Memory-growth"]
-    if len(found) != 1:
-        fail(f"expected one Memory-growth finding, got {len(found)}", proc)
-    f = found[0]
+    proc, result, f = one_growth(binary, args, tmp)
     want = WHERE_SERIES[place]
     if f.get("series") != want:
         fail(f"growth in series {f.get('series')}, expected {want}", proc)
