@@ -36,22 +36,25 @@ def plot(samples: List[List[float]], title: str, x_label: str = "loop",
          grown: Iterable[str] = (), labels: Optional[Dict[str, str]] = None,
          subtitle: str = "") -> str:
     """SVG text with axes, tick labels and a title. Without `series`: `samples` as one
-    polyline, the y axis from its least to its largest value. With it: one polyline per series
-    (one y axis from zero, so that sizes compare), thick and solid
+    polyline, the y axis from its least to its largest value. With it: one polyline per series,
+    each drawn as its change since its own first sample (series of megabytes and a growth of
+    kilobytes share one axis, and the growth shows), thick and solid
     for the names in `grown`, thin and dashed for the others, and a legend on the right giving
     `labels[name]` (default: the name) for each."""
-    lines = {n: s for n, s in (series or {}).items() if s}
+    lines = {n: [[x, y - s[0][1]] for x, y in s] for n, s in (series or {}).items() if s}
     if not lines:
         lines, legend = {"": samples}, False
     else:
         legend = True
+        if y_label == "live bytes":
+            y_label = "live bytes - first sample"
     grown = set(grown)
     right = RIGHT + (LEGEND_WIDTH if legend else 0)
     points = [p for s in lines.values() for p in s]
     xs = [p[0] for p in points] or [0.0]
     ys = [p[1] for p in points] or [0.0]
     x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
-    y0 = min(ys) if not legend or min(ys) < 0 else 0.0  # several series: sizes from zero
+    y0 = min(ys) if not legend or min(ys) < 0 else 0.0  # several series: changes from zero
     y1 = max(ys) if max(ys) > y0 else y0 + 1
     top = TOP + (14 if subtitle else 0)
     w, h = WIDTH - LEFT - right, HEIGHT - top - BOTTOM
