@@ -79,14 +79,17 @@ std::string strip_parameters(std::string name) {
   return strip_return_type(name);
 }
 
-// The path inside the source tree ("engine/src/x.cpp"), or "" outside it.
+// The path inside the source tree ("engine/src/x.cpp"), or "" outside it: from the last
+// "engine/", "stress/" or "fuzz/" that starts a path component (the checkout's own folder
+// may hold such a name further up).
 std::string project_path(const std::string& file) {
+  std::size_t best = std::string::npos;
   for (std::string_view top : {"engine/", "stress/", "fuzz/"}) {
     for (std::size_t at = file.find(top); at != std::string::npos; at = file.find(top, at + 1)) {
-      if (at == 0 || file[at - 1] == '/') return file.substr(at);
+      if ((at == 0 || file[at - 1] == '/') && (best == std::string::npos || at > best)) best = at;
     }
   }
-  return {};
+  return best == std::string::npos ? std::string() : file.substr(best);
 }
 
 // Project code: a file of the source tree, or a function of namespace ics whose line addr2line
