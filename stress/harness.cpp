@@ -195,7 +195,7 @@ Sample Meter::settled(const MemoryStats& stats) const {
 
 namespace {
 
-GrowthOptions growth_options(const Options& /*o*/, double threshold) {
+GrowthOptions growth_options(double threshold) {
   GrowthOptions g;
   g.threshold = threshold;
   return g;
@@ -208,7 +208,7 @@ GrowthOptions growth_options(const Options& /*o*/, double threshold) {
 constexpr std::uint64_t kFiberWarmupLoops = 10;
 
 GrowthOptions heap_growth_options(const Options& o) {
-  GrowthOptions g = growth_options(o, heap_threshold(o));
+  GrowthOptions g = growth_options(heap_threshold(o));
   g.min_warmup_loops = kFiberWarmupLoops * o.fibers;
   return g;
 }
@@ -220,8 +220,8 @@ Run::Run(const Options& options, Scenario& scenario, std::shared_ptr<Store> stor
     : options_(options),
       scenario_(scenario),
       store_(std::move(store)),
-      settled_(growth_options(options, options.growth_threshold)),
-      raw_(growth_options(options, options.growth_threshold)),
+      settled_(growth_options(options.growth_threshold)),
+      raw_(growth_options(options.growth_threshold)),
       client_(heap_growth_options(options)),
       process_(heap_growth_options(options)),
       heap_tracked_(heap_tracked) {}
