@@ -75,10 +75,13 @@ Json site_json(const heap::Site& s, double loops) {
           {"allocations", s.allocations}};
 }
 
-// UMDH's diff between the first snapshot after the warm-up and the last one.
-void add_sites(const Run& run, const GrowthReport& r, bool client, Json& f) {
+// UMDH's diff between the first snapshot after the warm-up and the last one: window_loops,
+// sites, and for a top site with frames also site, state and location. Symbolising runs
+// addr2line, so each run computes this at most once per side.
+Json sites_json(const Run& run, const GrowthReport& r, bool client) {
+  Json f = Json::object();
   const auto& snaps = run.heap_snapshots();
-  if (snaps.size() < 2) return;
+  if (snaps.size() < 2) return f;
   std::size_t base = 0;
   while (base + 1 < snaps.size() && snaps[base].loops < r.warmup_loops) ++base;
   if (base + 1 >= snaps.size()) base = snaps.size() - 2;
@@ -90,16 +93,24 @@ void add_sites(const Run& run, const GrowthReport& r, bool client, Json& f) {
   for (const auto& s : sites) list.push_back(site_json(s, loops));
   f["window_loops"] = {a.loops, b.loops};
   f["sites"] = list;
-  if (sites.empty() || sites.front().frames.empty()) return;
+  if (sites.empty() || sites.front().frames.empty()) return f;
   f["site"] = list.front();
   Json state = Json::array();
   for (const auto& fr : sites.front().frames) state.push_back(fr.function);
   f["state"] = state;
   const heap::Frame& top = sites.front().frames.front();
   f["location"] = {{"file", top.file}, {"line", top.line}, {"column", 0}};
+  return f;
 }
 
-void add_growth_finding(const Options& o, const Run& run, const SeriesReports& s,
+// The sites of the whole heap (always, for heap.growth_sites and growth findings of the
+// server or process series) and of the client side (only when a client finding needs them).
+struct SiteReports {
+  Json all = Json::object();
+  Json client = Json::object();
+};
+
+void add_growth_finding(const Options& o, const SeriesReports& s, const SiteReports& sites,
                         Findings& findings) {
   const std::pair<const char*, const GrowthReport*> order[] = {
       {"server", &s.server}, {"client", &s.client}, {"process", &s.process}};
@@ -130,7 +141,7 @@ void add_growth_finding(const Options& o, const Run& run, const SeriesReports& s
     f["series_samples"] = {{"server", samples_json(s.server)},
                            {"client", samples_json(s.client)},
                            {"process", samples_json(s.process)}};
-    add_sites(run, *r, r == &s.client, f);
+    f.update(r == &s.client ? sites.client : sites.all);
   }
   findings.add(std::move(f));
 }
@@ -156,6 +167,7 @@ struct Outcome {
   GrowthReport settled;
   GrowthReport raw;
   SeriesReports series;
+  SiteReports sites;
   heap::Totals heap_end;
   RunTimes times;
   std::size_t leftover_bytes = 0;
@@ -189,9 +201,7 @@ Json heap_json(const Run& run, const Outcome& out) {
   j["stack_every"] = heap::stack_every();
   j["snapshots"] = run.heap_snapshots().size();
   // Where the process heap grew between the windows, flagged or not (for reading a clean run).
-  Json sites = Json::object();
-  add_sites(run, out.series.process, false, sites);
-  j["growth_sites"] = sites.contains("sites") ? sites["sites"] : Json::array();
+  j["growth_sites"] = out.sites.all.value("sites", Json::array());
   return j;
 }
 
@@ -294,8 +304,11 @@ int run_main(Options o) {
   if (heap_tracked) {
     out.series.client = run.client_report();
     out.series.process = run.process_report();
+    // The heap series' warm-up (at least as long as the server's) picks the first window.
+    out.sites.all = sites_json(run, out.series.process, false);
+    if (out.series.client.flagged) out.sites.client = sites_json(run, out.series.client, true);
   }
-  add_growth_finding(o, run, out.series, run.findings());
+  add_growth_finding(o, out.series, out.sites, run.findings());
   out.leftover_bytes = setup->store->memory_stats().live_bytes();
   out.store_messages = setup->store->message_count();
   out.store_conflicts = setup->store->conflict_count();
