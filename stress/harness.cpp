@@ -12,15 +12,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
-#define ICS_STRESS_HAVE_LSAN 1
-#endif
-#endif
-#if !defined(ICS_STRESS_HAVE_LSAN) && defined(__SANITIZE_ADDRESS__)
-#define ICS_STRESS_HAVE_LSAN 1
-#endif
-#if defined(ICS_STRESS_HAVE_LSAN)
+#include "ics/testing/sanitizers.h"
+#if defined(ICS_LSAN)
 #include <sanitizer/lsan_interface.h>
 #endif
 
@@ -326,7 +319,7 @@ void Run::heap_snapshot() {
 }
 
 void Run::leak_check() {
-#if defined(ICS_STRESS_HAVE_LSAN)
+#if defined(ICS_LSAN)
   ++leak_checks_;
   if (__lsan_do_recoverable_leak_check() != 0) {
     findings_.sanitizer_report("LeakSanitizer: leaks found at a quiescent point after loop " +

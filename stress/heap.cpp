@@ -6,27 +6,11 @@
 #include <atomic>
 #include <cstring>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
-    __has_feature(leak_sanitizer)
-#define ICS_HEAP_HOOKS 1
-#endif
-#endif
-#if !defined(ICS_HEAP_HOOKS) && (defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__))
-#define ICS_HEAP_HOOKS 1
-#endif
-#if defined(ICS_HEAP_HOOKS)
+#include "ics/testing/sanitizers.h"
+#if defined(ICS_SANITIZER_HEAP)
 #include <sanitizer/allocator_interface.h>
 #endif
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ICS_HEAP_ASAN 1
-#endif
-#endif
-#if !defined(ICS_HEAP_ASAN) && defined(__SANITIZE_ADDRESS__)
-#define ICS_HEAP_ASAN 1
-#endif
-#if defined(ICS_HEAP_ASAN)
+#if defined(ICS_ASAN)
 #include <sanitizer/asan_interface.h>
 #endif
 
@@ -186,7 +170,7 @@ std::uint32_t intern(Stacks& st, const std::uintptr_t* pcs, std::uint32_t depth)
   return st.count;
 }
 
-#if !defined(ICS_HEAP_ASAN)
+#if !defined(ICS_ASAN)
 // Return addresses along the frame-pointer chain, each frame checked to lie inside the
 // running stack's bounds and above the previous one (never a read outside [lo, hi)).
 __attribute__((noinline, no_sanitize("address", "thread", "undefined"))) std::uint32_t walk(
@@ -255,7 +239,7 @@ std::uint32_t record_stack(void* ptr, std::uint32_t epoch) {
   if (epoch == 0 || g.stack_every == 0 || ++t_since_stack < g.stack_every) return 0;
   t_since_stack = 0;
   std::uintptr_t pcs[kMaxFrames];
-#if defined(ICS_HEAP_ASAN)
+#if defined(ICS_ASAN)
   int thread = 0;
   const auto depth = static_cast<std::uint32_t>(__asan_get_alloc_stack(
       ptr, reinterpret_cast<void**>(pcs), kMaxFrames, &thread));
@@ -280,7 +264,7 @@ void insert(const Entry& e) {
   count(e, +1);
 }
 
-#if defined(ICS_HEAP_HOOKS)
+#if defined(ICS_SANITIZER_HEAP)
 void malloc_hook(const volatile void* ptr, std::size_t size) {
   detail::on_alloc(const_cast<void*>(ptr), size);
 }
@@ -323,7 +307,7 @@ void on_free(void* ptr) {
 }  // namespace detail
 
 bool available() {
-#if defined(ICS_HEAP_HOOKS)
+#if defined(ICS_SANITIZER_HEAP)
   return true;
 #else
   return &ics_heap_interposer != nullptr;
@@ -331,7 +315,7 @@ bool available() {
 }
 
 std::string_view source() {
-#if defined(ICS_HEAP_HOOKS)
+#if defined(ICS_SANITIZER_HEAP)
   return "sanitizer-hooks";
 #else
   return available() ? "malloc-interposer" : "none";
@@ -346,7 +330,7 @@ bool start(std::size_t owners, std::uint32_t stack_every) {
   g.stacks.index = static_cast<std::uint32_t*>(map_zeroed(kStackIndex * sizeof(std::uint32_t)));
   if (g.owners == nullptr || g.stacks.recs == nullptr || g.stacks.index == nullptr) return false;
   g.stack_every = stack_every;
-#if defined(ICS_HEAP_HOOKS)
+#if defined(ICS_SANITIZER_HEAP)
   if (__sanitizer_install_malloc_and_free_hooks(malloc_hook, free_hook) == 0) return false;
 #endif
   g.active.store(true, std::memory_order_release);

@@ -14,15 +14,8 @@
 #include <thread>
 #include <vector>
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ICS_STRESS_ASAN 1
-#endif
-#endif
-#if !defined(ICS_STRESS_ASAN) && defined(__SANITIZE_ADDRESS__)
-#define ICS_STRESS_ASAN 1
-#endif
-#if defined(ICS_STRESS_ASAN)
+#include "ics/testing/sanitizers.h"
+#if defined(ICS_ASAN)
 #include <pthread.h>
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/lsan_interface.h>
@@ -41,7 +34,7 @@ using Clock = std::chrono::steady_clock;
 class ThreadStackRoot {
  public:
   ThreadStackRoot() {
-#if defined(ICS_STRESS_ASAN)
+#if defined(ICS_ASAN)
     pthread_attr_t attr;
     if (pthread_getattr_np(pthread_self(), &attr) != 0) return;
     void* base = nullptr;
@@ -55,7 +48,7 @@ class ThreadStackRoot {
 #endif
   }
   ~ThreadStackRoot() {
-#if defined(ICS_STRESS_ASAN)
+#if defined(ICS_ASAN)
     if (base_ != nullptr) __lsan_unregister_root_region(base_, size_);
 #endif
   }
@@ -182,7 +175,7 @@ class FiberStack {
 
  private:
   void measure(unsigned char* base, std::size_t size) noexcept {
-#if defined(ICS_STRESS_ASAN)
+#if defined(ICS_ASAN)
     __asan_unpoison_memory_region(base, size);  // frames abandoned by the last switch
 #endif
     std::size_t untouched = 0;

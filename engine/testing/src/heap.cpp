@@ -1,16 +1,8 @@
 #include "ics/testing/heap.h"
 
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
-    __has_feature(leak_sanitizer) || __has_feature(memory_sanitizer)
-#define ICS_HEAP_SANITIZER 1
-#endif
-#endif
-#if !defined(ICS_HEAP_SANITIZER) && (defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__))
-#define ICS_HEAP_SANITIZER 1
-#endif
+#include "ics/testing/sanitizers.h"
 
-#if defined(ICS_HEAP_SANITIZER)
+#if defined(ICS_SANITIZER_HEAP)
 #include <sanitizer/allocator_interface.h>
 #elif defined(__GLIBC__)
 #include <malloc.h>
@@ -21,7 +13,7 @@
 namespace ics::testkit {
 
 std::optional<std::size_t> live_heap_bytes() {
-#if defined(ICS_HEAP_SANITIZER)
+#if defined(ICS_SANITIZER_HEAP)
   return __sanitizer_get_current_allocated_bytes();
 #elif defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
   const struct mallinfo2 m = mallinfo2();
@@ -32,7 +24,7 @@ std::optional<std::size_t> live_heap_bytes() {
 }
 
 std::string_view heap_source() {
-#if defined(ICS_HEAP_SANITIZER)
+#if defined(ICS_SANITIZER_HEAP)
   return "sanitizer";
 #elif defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
   return "mallinfo2";
@@ -42,7 +34,7 @@ std::string_view heap_source() {
 }
 
 bool heap_bytes_exact() {
-#if defined(ICS_HEAP_SANITIZER)
+#if defined(ICS_SANITIZER_HEAP)
   return true;
 #elif defined(__GLIBC__) && (__GLIBC__ > 2 || __GLIBC_MINOR__ >= 33)
   // GLIBC_TUNABLES is a colon-separated list of name=value; glibc reads it at start-up.
