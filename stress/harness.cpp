@@ -200,8 +200,8 @@ GrowthOptions growth_options(double threshold) {
 // kFiberWarmupLoops loops of every fiber (a short run with many fibers gets no verdict).
 constexpr std::uint64_t kFiberWarmupLoops = 10;
 
-GrowthOptions heap_growth_options(const Options& o) {
-  GrowthOptions g = growth_options(heap_threshold(o));
+GrowthOptions heap_growth_options(const Options& o, double threshold) {
+  GrowthOptions g = growth_options(threshold);
   g.min_warmup_loops = kFiberWarmupLoops * o.fibers;
   return g;
 }
@@ -215,9 +215,14 @@ Run::Run(const Options& options, Scenario& scenario, std::shared_ptr<Store> stor
       store_(std::move(store)),
       settled_(growth_options(options.growth_threshold)),
       raw_(growth_options(options.growth_threshold)),
-      client_(heap_growth_options(options)),
-      process_(heap_growth_options(options)),
+      client_(heap_growth_options(options, heap_threshold())),
+      process_(heap_growth_options(options, heap_threshold())),
       heap_tracked_(heap_tracked) {}
+
+double Run::heap_threshold() const {
+  if (options_.heap_growth_threshold >= 0) return options_.heap_growth_threshold;
+  return std::max(options_.growth_threshold, scenario_.heap_growth_floor());
+}
 
 bool Run::claim(std::uint64_t& loop) {
   if (stop_.load(std::memory_order_acquire)) return false;

@@ -144,6 +144,8 @@ class Run {
 
   const Options& options() const { return options_; }
   Scenario& scenario() { return scenario_; }
+  // The client and process series' threshold (bytes per loop).
+  double heap_threshold() const;
   Store& store() { return *store_; }
   const std::shared_ptr<Store>& store_ptr() const { return store_; }
   Findings& findings() { return findings_; }
@@ -391,6 +393,9 @@ class Scenario {
   // After every fiber verified, on the leader: drop what only verification needed, so that
   // the heap between two epochs holds only what the loops keep.
   virtual void verified() {}
+  // Bytes per loop a clean run of this scenario may legitimately add to the heap; the heap
+  // series' threshold is at least this unless --heap-growth-threshold says otherwise.
+  virtual double heap_growth_floor() const { return 0; }
 };
 
 // The store a scenario runs against and the scenario; InvalidParameter for an unknown name.

@@ -133,11 +133,6 @@ const std::map<std::string, Setter>& setters() {
 
 }  // namespace
 
-double heap_threshold(const Options& o) {
-  if (o.heap_growth_threshold >= 0) return o.heap_growth_threshold;
-  return o.scenario == "mixed" ? std::max(o.growth_threshold, 1024.0) : o.growth_threshold;
-}
-
 const std::vector<std::string>& scenario_names() {
   static const std::vector<std::string> names = {"download-loop", "mixed", "state-churn",
                                                  "session-churn"};

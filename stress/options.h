@@ -32,7 +32,8 @@ struct Options {
   double yield_rate = 0.1;          // probability of a yield at each mid-loop yield point
   std::size_t budget = 0;           // SessionOptions::memory_budget; 0 = the engine's default
   double growth_threshold = 0.5;    // bytes per loop (see growth.h)
-  // For the client and process heap series; < 0: the scenario's (heap_threshold()).
+  // For the client and process heap series; < 0: growth_threshold, raised to the scenario's
+  // floor (Scenario::heap_growth_floor).
   double heap_growth_threshold = -1;
   std::size_t writers = 0;          // mixed: writer fibers; 0 = fibers / 8 (at least 1)
   std::string json;                 // --json FILE
@@ -48,10 +49,6 @@ struct ParseResult {
 
 ParseResult parse_options(const std::vector<std::string>& args);
 std::string usage();
-// The heap series' threshold: --heap-growth-threshold, else --growth-threshold, except for
-// mixed, whose content legitimately grows (every replica that edits a message adds its XID to
-// the message's PCL, in every replica's copy): 1 KiB per loop there.
-double heap_threshold(const Options& o);
 // The scenarios --scenario accepts.
 const std::vector<std::string>& scenario_names();
 // "<program> --scenario ... --seed ..." with every option that changes behaviour spelled out;
