@@ -137,10 +137,15 @@ class ReplicaWorker final : public Worker {
     if (!logon(ctx)) return;
     const std::size_t replica = ctx.index() - shared_.writers;
     const bool real = replica < kRealFirstSyncs || replica % kRealFirstSyncEvery == 0;
-    // The replica's own data is the client's. Replica::sync also calls the server, whose
-    // allocations there are freed before it returns (the context is released).
-    const heap::ClientScope client;
-    const bool copied = !real && copy_first_sync();
+    // A copied first sync is the client's data. Replica::sync is not a ClientScope: it runs
+    // server code too, and what the server keeps there (a session's records of a release)
+    // would count as the client's; the loops' driver (client.cpp) marks the client's parsing
+    // and Replica::apply alone.
+    bool copied = false;
+    if (!real) {
+      const heap::ClientScope client;
+      copied = copy_first_sync();
+    }
     ctx.resume_heap();  // the lock may have switched fibers
     if (copied) {
       synced_ = true;
@@ -175,7 +180,6 @@ class ReplicaWorker final : public Worker {
   void verify(FiberCtx& ctx) override {
     if (!session_ && !logon(ctx)) return;
     if (!replica_.pending().empty() && !upload(ctx, "Replica::upload (quiescent)")) return;
-    const heap::ClientScope client;
     if (!ctx.check("Replica::sync (quiescent)", replica_.sync(*session_))) return;
     synced_ = true;
     if (shared_.reference && replica_.messages() == *shared_.reference) return;
