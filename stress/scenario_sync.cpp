@@ -137,10 +137,9 @@ class ReplicaWorker final : public Worker {
     if (!logon(ctx)) return;
     const std::size_t replica = ctx.index() - shared_.writers;
     const bool real = replica < kRealFirstSyncs || replica % kRealFirstSyncEvery == 0;
-    // A copied first sync is the client's data. Replica::sync is not a ClientScope: it runs
-    // server code too, and what the server keeps there (a session's records of a release)
-    // would count as the client's; the loops' driver (client.cpp) marks the client's parsing
-    // and Replica::apply alone.
+    // The first sync's data is the client's. Replica::sync runs server code too, whose
+    // leftovers would count as the client's; once per replica that is no growth. The
+    // quiescent syncs, which recur, are not a ClientScope (verify).
     bool copied = false;
     if (!real) {
       const heap::ClientScope client;
@@ -152,7 +151,10 @@ class ReplicaWorker final : public Worker {
       return;
     }
     ctx.set_faults(false);  // every replica starts from a complete first sync
-    synced_ = ctx.check("Replica::sync (first)", replica_.sync(*session_));
+    {
+      const heap::ClientScope client;
+      synced_ = ctx.check("Replica::sync (first)", replica_.sync(*session_));
+    }
     ctx.set_faults(true);
     if (synced_) keep_first_sync(ctx);
     ctx.resume_heap();
@@ -180,6 +182,8 @@ class ReplicaWorker final : public Worker {
   void verify(FiberCtx& ctx) override {
     if (!session_ && !logon(ctx)) return;
     if (!replica_.pending().empty() && !upload(ctx, "Replica::upload (quiescent)")) return;
+    // Not a ClientScope: what the server keeps inside a sync (a session's records of a
+    // release) would count as the client's, at every quiescent point.
     if (!ctx.check("Replica::sync (quiescent)", replica_.sync(*session_))) return;
     synced_ = true;
     if (shared_.reference && replica_.messages() == *shared_.reference) return;
