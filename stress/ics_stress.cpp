@@ -343,5 +343,9 @@ int main(int argc, char** argv) {
     std::fputs(usage().c_str(), stdout);
     return 0;
   }
+  if (o.list_scenarios) {
+    for (const auto& n : scenario_names()) std::printf("%s\n", n.c_str());
+    return 0;
+  }
   return run_main(o);
 }
