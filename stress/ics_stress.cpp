@@ -13,7 +13,7 @@
 #include "harness.h"
 #include "heap.h"
 #include "heap_sites.h"
-#include "ics/testing/heap.h"
+#include "ics/testkit/heap.h"
 #include "options.h"
 #include "runner.h"
 

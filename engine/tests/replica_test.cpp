@@ -11,8 +11,8 @@
 #include "ics/fxstream.h"
 #include "ics/restriction.h"
 #include "ics/syncstream.h"
-#include "ics/testing/oracles.h"
-#include "ics/testing/workload.h"
+#include "ics/testkit/oracles.h"
+#include "ics/testkit/workload.h"
 
 namespace ics {
 namespace {

@@ -12,8 +12,8 @@
 #include "ics/context.h"
 #include "ics/fxstream.h"
 #include "ics/restriction.h"
-#include "ics/testing/oracles.h"
-#include "ics/testing/workload.h"
+#include "ics/testkit/oracles.h"
+#include "ics/testkit/workload.h"
 
 namespace ics {
 namespace {
