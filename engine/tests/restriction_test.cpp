@@ -1,5 +1,6 @@
 // Restriction (restriction.cpp): the RestrictionData subset of [MS-OXCDATA] 2.12 that
-// RopSynchronizationConfigure carries: encoding, every parse error, and evaluation.
+// RopSynchronizationConfigure carries: the wire encoding, round trips of random trees, every
+// parse error, and evaluation.
 #include "ics/restriction.h"
 
 #include <gtest/gtest.h>
@@ -8,10 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "ics/testkit/random.h"
+
 namespace ics {
 namespace {
-
-namespace rt = restrict_type;
 
 constexpr PropTag kInt16{0x66000002};
 constexpr PropTag kInt32 = tags::kImportance;  // 0x00170003
@@ -19,12 +20,6 @@ constexpr PropTag kInt64{0x66010014};
 constexpr PropTag kBool{0x6602000B};
 constexpr PropTag kTime = tags::kMessageDeliveryTime;  // 0x0E060040
 constexpr PropTag kString = tags::kSubject;
-
-PropertyBag bag(std::vector<PropValue> values) {
-  PropertyBag b;
-  for (PropValue& v : values) b.set(std::move(v));
-  return b;
-}
 
 Restriction round_trip(const Restriction& r) {
   auto parsed = Restriction::parse(r.serialize());
@@ -64,106 +59,122 @@ TEST(Restriction, EveryShapeRoundTrips) {
   EXPECT_EQ(shapes.back().node_count(), 6u);
 }
 
-// The first bytes of each unsupported or unknown shape, and the code parse() must give.
-struct BadInput {
-  const char* what;
-  const char* hex;
-  ErrorCode code;
-};
+Restriction random_restriction(testkit::Rng& rng, int depth) {
+  static const PropTag kTags[] = {tags::kImportance, PropTag(0x7F010014), PropTag(0x7F02000B),
+                                  tags::kMessageDeliveryTime, PropTag(0x7F080002)};
+  const std::uint64_t kind = depth >= 4 ? 3 + rng.below(2) : rng.below(5);
+  if (kind <= 1) {
+    std::vector<Restriction> children(rng.below(4));
+    for (auto& c : children) c = random_restriction(rng, depth + 1);
+    return kind == 0 ? Restriction::all_of(std::move(children)) : Restriction::any_of(std::move(children));
+  }
+  if (kind == 2) return Restriction::negate(random_restriction(rng, depth + 1));
+  const PropTag tag = kTags[rng.below(5)];
+  if (kind == 3) return Restriction::exist(tag);
+  std::uint64_t v = rng.next();
+  if (tag.type() == ptyp::kBoolean) v &= 1;
+  if (tag.type() == ptyp::kInteger32) v &= 0xFFFFFFFF;
+  if (tag.type() == ptyp::kInteger16) v &= 0xFFFF;
+  return Restriction::compare(static_cast<std::uint8_t>(rng.below(6)), tag, v);
+}
 
-TEST(Restriction, ParseErrorsNameTheProblem) {
-  const std::vector<BadInput> cases = {
-      {"empty input", "", ErrorCode::FormatError},
-      {"Content", "03", ErrorCode::NotSupported},
-      {"CompareProperties", "05", ErrorCode::NotSupported},
-      {"BitMask", "06", ErrorCode::NotSupported},
-      {"Size", "07", ErrorCode::NotSupported},
-      {"SubObject", "09", ErrorCode::NotSupported},
-      {"Comment", "0a", ErrorCode::NotSupported},
-      {"Count", "0b", ErrorCode::NotSupported},
-      {"unknown type 0x0C", "0c", ErrorCode::FormatError},
-      {"unknown type 0xFF", "ff", ErrorCode::FormatError},
-      {"RelOp RE", "0406", ErrorCode::NotSupported},
-      {"RelOp MEMBER_OF_DL", "0464", ErrorCode::NotSupported},
-      {"unknown RelOp", "0407", ErrorCode::FormatError},
-      {"string property", "04041f0037001f00370000000000", ErrorCode::NotSupported},
-      {"TaggedValue tag differs", "040403001700030018000200000000", ErrorCode::FormatError},
-      {"Boolean 2", "04040b0002660b00026602", ErrorCode::FormatError},
-      {"trailing byte", "081f00370000", ErrorCode::FormatError},
-      {"And without count", "00", ErrorCode::FormatError},
-      {"And, count 1, no child", "000100", ErrorCode::FormatError},
-      {"Not without child", "02", ErrorCode::FormatError},
+TEST(Restriction, RoundTripsAndEveryProperPrefixIsAFormatError) {
+  testkit::Rng rng(42);
+  for (int i = 0; i < 200; ++i) {
+    Restriction r = random_restriction(rng, 0);
+    Bytes b = r.serialize();
+    auto back = Restriction::parse(b);
+    ASSERT_TRUE(back.ok()) << back.error().to_string();
+    EXPECT_EQ(*back, r);
+    for (std::size_t n = 0; n < b.size(); ++n) {
+      EXPECT_EQ(Restriction::parse(ByteView(b).first(n)).code(), ErrorCode::FormatError) << n;
+    }
+    Bytes longer = b;
+    longer.push_back(0);
+    EXPECT_EQ(Restriction::parse(longer).code(), ErrorCode::FormatError);
+  }
+}
+
+TEST(Restriction, EvaluatesIntegersWithTheirSignednessAndMissingPropertiesMatchNothing) {
+  PropertyBag bag;
+  bag.set(PropValue::integer(tags::kImportance, 0xFFFFFFFF));  // Int32 -1
+  bag.set(PropValue::integer(tags::kMessageDeliveryTime, 0x8000000000000000ull));  // Time: unsigned
+  bag.set(PropValue::integer(PropTag(0x7F02000B), 1));
+  using R = Restriction;
+  EXPECT_TRUE(R::compare(relop::kLessThan, tags::kImportance, 0).matches(bag));
+  EXPECT_FALSE(R::compare(relop::kGreaterThan, tags::kImportance, 0).matches(bag));
+  EXPECT_TRUE(R::compare(relop::kEqual, tags::kImportance, 0xFFFFFFFF).matches(bag));
+  EXPECT_TRUE(R::compare(relop::kGreaterThan, tags::kMessageDeliveryTime, 1).matches(bag));
+  EXPECT_TRUE(R::compare(relop::kGreaterThanOrEqual, tags::kMessageDeliveryTime, 0x8000000000000000ull).matches(bag));
+  EXPECT_FALSE(R::compare(relop::kLessThanOrEqual, tags::kMessageDeliveryTime, 5).matches(bag));
+  EXPECT_TRUE(R::compare(relop::kEqual, PropTag(0x7F02000B), 1).matches(bag));
+  EXPECT_TRUE(R::compare(relop::kNotEqual, PropTag(0x7F02000B), 0).matches(bag));
+  // Missing: no RelOp matches, NE included.
+  EXPECT_FALSE(R::compare(relop::kNotEqual, PropTag(0x7F010014), 3).matches(bag));
+  EXPECT_FALSE(R::compare(relop::kEqual, PropTag(0x7F010014), 3).matches(bag));
+  EXPECT_TRUE(R::exist(tags::kImportance).matches(bag));
+  EXPECT_FALSE(R::exist(PropTag(0x00170014)).matches(bag));  // same id, other type
+  EXPECT_TRUE(R::negate(R::exist(tags::kSubject)).matches(bag));
+  EXPECT_TRUE(R::all_of({}).matches(bag));
+  EXPECT_FALSE(R::any_of({}).matches(bag));
+  EXPECT_TRUE(R::any_of({R::exist(tags::kSubject), R::exist(tags::kImportance)}).matches(bag));
+  EXPECT_FALSE(R::all_of({R::exist(tags::kSubject), R::exist(tags::kImportance)}).matches(bag));
+}
+
+TEST(Restriction, UnsupportedAndMalformedInputsAreNamed) {
+  auto code = [](Bytes b) { return Restriction::parse(b).code(); };
+  // Known types outside the subset.
+  for (std::uint8_t t : {0x03, 0x05, 0x06, 0x07, 0x09, 0x0A, 0x0B}) {
+    EXPECT_EQ(code({t, 0, 0, 0, 0, 0, 0, 0, 0, 0}), ErrorCode::NotSupported) << int(t);
+  }
+  EXPECT_EQ(code({0x0C}), ErrorCode::FormatError);
+  EXPECT_EQ(code({0xFF}), ErrorCode::FormatError);
+  EXPECT_EQ(code({}), ErrorCode::FormatError);
+  // PropertyRestriction: RelOp RE / MEMBER_OF_DL unsupported, 7 unknown.
+  auto prop = [](std::uint8_t op, std::uint32_t tag, std::uint32_t value_tag, Bytes value) {
+    Writer w;
+    w.put_u8(0x04);
+    w.put_u8(op);
+    w.put_u32(tag);
+    w.put_u32(value_tag);
+    w.put_bytes(value);
+    return w.take();
   };
-  for (const BadInput& c : cases) {
-    SCOPED_TRACE(c.what);
-    auto bytes = from_hex(c.hex);
-    ASSERT_TRUE(bytes.ok());
-    auto r = Restriction::parse(*bytes);
-    ASSERT_FALSE(r.ok());
-    EXPECT_EQ(r.code(), c.code) << r.error().to_string();
-  }
-}
-
-TEST(Restriction, EveryCutOfAValidEncodingIsAFormatError) {
-  const Bytes whole =
-      Restriction::all_of({Restriction::compare(relop::kEqual, kInt64, 5),
-                           Restriction::negate(Restriction::exist(kInt16))})
-          .serialize();
-  for (std::size_t n = 0; n < whole.size(); ++n) {
-    auto r = Restriction::parse(ByteView(whole.data(), n));
-    ASSERT_FALSE(r.ok()) << n;
-    EXPECT_EQ(r.code(), ErrorCode::FormatError) << n;
-  }
-  EXPECT_TRUE(Restriction::parse(whole).ok());
-}
-
-TEST(Restriction, NestingIsBoundedByMaxDepth) {
-  auto nested = [](std::size_t depth) {
-    Restriction r = Restriction::exist(kInt32);
-    for (std::size_t i = 0; i < depth; ++i) r = Restriction::negate(std::move(r));
-    return r.serialize();
+  EXPECT_EQ(code(prop(0x06, 0x00170003, 0x00170003, {1, 0, 0, 0})), ErrorCode::NotSupported);
+  EXPECT_EQ(code(prop(0x64, 0x00170003, 0x00170003, {1, 0, 0, 0})), ErrorCode::NotSupported);
+  EXPECT_EQ(code(prop(0x07, 0x00170003, 0x00170003, {1, 0, 0, 0})), ErrorCode::FormatError);
+  EXPECT_EQ(code(prop(0x04, 0x0037001F, 0x0037001F, {0, 0})), ErrorCode::NotSupported);
+  EXPECT_EQ(code(prop(0x04, 0x00170003, 0x00180003, {1, 0, 0, 0})), ErrorCode::FormatError);
+  EXPECT_EQ(code(prop(0x04, 0x7F02000B, 0x7F02000B, {2})), ErrorCode::FormatError);
+  EXPECT_EQ(code(prop(0x04, 0x7F02000B, 0x7F02000B, {1})), ErrorCode::Success);
+  EXPECT_EQ(code(prop(0x04, 0x00170003, 0x00170003, {1, 0, 0, 0})), ErrorCode::Success);
+  // Nesting: kMaxRestrictionDepth levels are refused, one fewer is fine.
+  auto nots = [](std::size_t n) {
+    Writer w;
+    for (std::size_t i = 0; i < n; ++i) w.put_u8(0x02);
+    w.put_u8(0x08);
+    w.put_u32(0x00170003);
+    return w.take();
   };
-  EXPECT_TRUE(Restriction::parse(nested(kMaxRestrictionDepth - 1)).ok());
-  auto deep = Restriction::parse(nested(kMaxRestrictionDepth));
-  ASSERT_FALSE(deep.ok());
-  EXPECT_EQ(deep.code(), ErrorCode::TooBig);
+  EXPECT_EQ(code(nots(kMaxRestrictionDepth - 1)), ErrorCode::Success);
+  EXPECT_EQ(code(nots(kMaxRestrictionDepth)), ErrorCode::TooBig);
 }
 
-TEST(Restriction, MissingPropertySatisfiesNoComparisonNotEvenNotEqual) {
-  const PropertyBag empty;
-  for (std::uint8_t op = relop::kLessThan; op <= relop::kNotEqual; ++op) {
-    EXPECT_FALSE(Restriction::compare(op, kInt32, 1).matches(empty)) << int(op);
+TEST(Restriction, TruncatedChildrenAreFormatErrors) {
+  for (const char* hex : {"00", "000100", "0102000800170003", "02"}) {
+    auto b = from_hex(hex);
+    ASSERT_TRUE(b.ok());
+    EXPECT_EQ(Restriction::parse(*b).code(), ErrorCode::FormatError) << hex;
   }
-  EXPECT_FALSE(Restriction::exist(kInt32).matches(empty));
-  EXPECT_TRUE(Restriction::negate(Restriction::exist(kInt32)).matches(empty));
-  // A property of the same id but another type is another property.
-  const PropertyBag other_type = bag({PropValue::integer(PropTag(0x00170014), 1)});
-  EXPECT_FALSE(Restriction::compare(relop::kEqual, kInt32, 1).matches(other_type));
 }
 
-TEST(Restriction, AndOfNothingIsTrueOrOfNothingIsFalse) {
-  const PropertyBag any = bag({PropValue::integer(kInt32, 1)});
-  EXPECT_TRUE(Restriction::all_of({}).matches(any));
-  EXPECT_FALSE(Restriction::any_of({}).matches(any));
-  const Restriction yes = Restriction::exist(kInt32), no = Restriction::exist(kInt64);
-  EXPECT_FALSE(Restriction::all_of({yes, no}).matches(any));
-  EXPECT_TRUE(Restriction::any_of({no, yes}).matches(any));
-}
-
-TEST(Restriction, IntegersCompareSignedTimesUnsigned) {
-  // Int16 0xFFFF is -1, below 1; Int32 0x80000000 is the most negative.
-  const PropertyBag b = bag({PropValue::integer(kInt16, 0xFFFF), PropValue::integer(kInt32, 0x80000000),
-                             PropValue::integer(kInt64, ~0ull), PropValue::integer(kTime, ~0ull),
-                             PropValue::integer(kBool, 1)});
-  EXPECT_TRUE(Restriction::compare(relop::kLessThan, kInt16, 1).matches(b));
-  EXPECT_TRUE(Restriction::compare(relop::kLessThan, kInt32, 0).matches(b));
-  EXPECT_TRUE(Restriction::compare(relop::kLessThan, kInt64, 0).matches(b));
-  EXPECT_FALSE(Restriction::compare(relop::kLessThan, kTime, 0).matches(b));
-  EXPECT_TRUE(Restriction::compare(relop::kGreaterThan, kTime, 0).matches(b));
-  EXPECT_TRUE(Restriction::compare(relop::kEqual, kBool, 1).matches(b));
-  EXPECT_TRUE(Restriction::compare(relop::kGreaterThanOrEqual, kInt16, 0xFFFF).matches(b));
-  EXPECT_TRUE(Restriction::compare(relop::kLessThanOrEqual, kInt16, 0xFFFF).matches(b));
-  EXPECT_FALSE(Restriction::compare(relop::kNotEqual, kInt16, 0xFFFF).matches(b));
+TEST(Restriction, NodeCountAndFootprintFollowTheTree) {
+  const Restriction leaf = Restriction::exist(kInt32);
+  EXPECT_EQ(leaf.node_count(), 1u);
+  EXPECT_EQ(leaf.footprint(), 0u);
+  const Restriction tree = Restriction::all_of({leaf, Restriction::negate(leaf)});
+  EXPECT_EQ(tree.node_count(), 4u);
+  EXPECT_GE(tree.footprint(), 3 * sizeof(Restriction));
 }
 
 TEST(Restriction, OnlyIntegerTypesMayBeCompared) {
