@@ -115,10 +115,16 @@ class Slot:
 # symbols are used, so a fuzz target links a source file when it defines one of its symbols.
 
 def _defined(path):
-    r = subprocess.run(["nm", "--defined-only", "--extern-only", "-C", "--format=posix", path],
+    """The strong global symbols a file defines (mangled; weak template and inline copies,
+    which every object may hold, are left out)."""
+    r = subprocess.run(["nm", "--defined-only", "--extern-only", "--format=posix", path],
                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    return {line.split(" ")[0] for line in r.stdout.splitlines()
-            if len(line.split(" ")) > 1 and line.split(" ")[1] in "TtWwBbDdRrVv"}
+    out = set()
+    for line in r.stdout.splitlines():
+        parts = line.split(" ")
+        if len(parts) > 1 and parts[1] in ("T", "D", "B", "R"):
+            out.add(parts[0])
+    return out
 
 
 def link_map(slot, targets):
@@ -132,8 +138,7 @@ def link_map(slot, targets):
     binaries = {t: _defined(os.path.join(d, "fuzz", f"fuzz_{t}")) for t in targets}
     out = {}
     for src, syms in objs.items():
-        strong = {s for s in syms if "::" in s or s.startswith("ics")}
-        out[src] = [t for t, have in binaries.items() if strong & have]
+        out[src] = [t for t, have in binaries.items() if syms & have]
     return out
 
 
