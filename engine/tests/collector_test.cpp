@@ -1091,6 +1091,22 @@ TEST_F(CollectorTest, TransferStateIsTheUploadedStatePlusTheImports) {
   EXPECT_EQ(session->memory().live_bytes(), baseline);
 }
 
+// When the store's change numbers run out, a read-state change is an error, not a count.
+TEST(CollectorExhaustion, AReadChangeWithoutACnIsAnError) {
+  auto store = std::make_shared<Store>(StoreOptions{kStoreGuid, kGlobcntMax - 3});
+  Fid f = store->create_folder(store->root(), "F").value();
+  Mid mid = store->create_message(f, PropertyBag{}, false).value();
+  bool read = true;
+  for (int i = 0; i < 8 && store->set_read(mid, read).ok(); ++i) read = !read;
+  ASSERT_FALSE(store->set_read(mid, read).ok());  // the CN space is used up
+  auto session = std::move(Session::open(store)).value();
+  auto h = open_collector(*session, f, true).value();
+  const Gid key = store->get_message(mid).value().source_key;
+  auto r = import_read_state_changes(*session, h, {{serialize_gid(key), read}});
+  EXPECT_EQ(r.code(), ErrorCode::GeneralFailure);
+  EXPECT_TRUE(transfer_state_of(*session, h).value().read.empty());
+}
+
 TEST_F(CollectorTest, AFailedChargeChangesNothing) {
   const IcsState before = state();
   const std::size_t bytes = session->memory().live_bytes();
