@@ -764,6 +764,20 @@ TEST(FxMemory, HugeDeclaredCountHoldsOnlyWhatArrived) {
   EXPECT_LT(q.held_bytes(), 256u);
 }
 
+// reset() mid-element lets go of everything, the named-property name included.
+TEST(FxMemory, ResetMidElementHoldsNothing) {
+  FxParser p;
+  B b;
+  b.u32(0x8002101F).guid(kSet).u8(1);
+  for (int i = 0; i < 300; ++i) b.u16('n');
+  b.u16(0).u32(1).u32(6);  // the name is complete; the value's bytes have not arrived
+  ASSERT_TRUE(p.feed(b.b).ok());
+  ASSERT_GE(p.held_bytes(), 300u);
+  p.reset();
+  EXPECT_EQ(p.held_bytes(), 0u);
+  EXPECT_TRUE(p.at_boundary());
+}
+
 TEST(FxMemory, HeldBytesReturnToZeroAfterEachElement) {
   FxParser p;
   Bytes stream = write_all(realistic_streams()[0].events);
