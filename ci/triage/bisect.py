@@ -94,6 +94,13 @@ def bisect(repo: str, good: str, bad: str, key: str, spec: Optional[Dict[str, An
           file=sys.stderr)
     git(repo, "worktree", "add", "--detach", worktree, bad)
     try:
+        # git bisect takes BAD as bad without testing it: test it, or an unreproducible
+        # finding would "bisect" to BAD
+        first = step(worktree, key, _absolute_spec(spec, repo) if spec else None, build, check,
+                     timeout, runs)
+        if first != 1:
+            raise BisectError(f"the reproducer does not fail at {bad[:12]} "
+                              + ("(it does not build)" if first == SKIP else "(good there)"))
         git(worktree, "bisect", "start", bad, good)
         run = subprocess.run(["git", "-C", worktree, "bisect", "run", sys.executable, tool,
                               "bisect-step", step_file], stdout=subprocess.PIPE,
