@@ -31,7 +31,8 @@ class UsageError(Exception):
 def parse_args(argv: List[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="ics-triage", description="Turn sanitizer, libFuzzer and ics-stress output into "
-        "deduplicated findings (report.md, report.json, report.sarif).")
+        "deduplicated findings (report.md, report.json, report.sarif). The loop: "
+        "`ics-triage verify|adopt|bisect --help`.")
     p.add_argument("inputs", nargs="+", help="log files, ics-stress JSON files, or folders")
     p.add_argument("--out", dest="out_dir", help="write report.md/.json/.sarif, plots/, repro/ here")
     p.add_argument("--md", help="report.md path (default OUT/report.md)")

@@ -6,6 +6,7 @@ ICS impact."""
 import datetime
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -13,8 +14,10 @@ import textwrap
 import time
 import unittest
 
-from triage_testlib import LOGS, TOOL, by_type, run_tool, temp_dir
+from triage_testlib import LOGS, REPO_ROOT, TOOL, by_type, run_tool, temp_dir
 
+from triage.grouping import group
+from triage.sanitizer_logs import ERROR_NAMES, parse_log
 from triage.severity import access_class, ics_impact
 
 ZOO_LOG = os.path.join(LOGS, "zoo_globset_push_unchecked.log")
@@ -338,6 +341,39 @@ class AccessImpactTest(unittest.TestCase):
         with open(os.path.join(report["_out"], "report.sarif")) as s:
             props = json.load(s)["runs"][0]["results"][0]["properties"]
         self.assertEqual((props["access"], props["impact"]), (f["access"], f["impact"]))
+
+
+class OracleStatusTest(unittest.TestCase):
+    """Three zoo bugs (download-context-retained, fx-split-value, move-without-cn) failed the
+    same `ICS_FUZZ_CHECK(st.ok())` of fuzz_sync_session: one key for three bugs, until the
+    error printed just before the check went into the state. Lines from their replays."""
+    LOG = """replay: corpus/sync_session/{n} (82 bytes)
+{status}
+oracle failed: st.ok() at ../../../../fuzz/fuzz_sync_session.cpp:52
+"""
+    STATUSES = [
+        ("GeneralFailure: memory not back to baseline: live bytes 13770 (baseline 312) live "
+         "objects 25", "GeneralFailure: memory not back to baseline"),
+        ("FormatError: XidSize must be 17 to 24 (at byte 8)", "FormatError: XidSize must be"),
+        ("GeneralFailure: replica lacks message 59320dd7-e1e4-63cb-1c66-3cf4d73c4c04/8 (MID 8)",
+         "GeneralFailure: replica lacks message"),
+    ]
+
+    def test_generic_check_split_by_the_error(self):
+        text = "".join(self.LOG.format(n=i, status=line) for i, (line, _) in
+                       enumerate(self.STATUSES))
+        text += "INFO: Seed: 1\noracle failed: decoded == original at fuzz/fuzz_idset.cpp:9\n"
+        findings = group(parse_log(text, "zoo.log"), False)
+        self.assertEqual([f.state for f in findings],
+                         [["st.ok()", want, "fuzz_sync_session.cpp"] for _, want in self.STATUSES]
+                         + [["decoded == original", "fuzz_idset.cpp"]])
+
+    def test_error_names_match_the_engine(self):
+        with open(os.path.join(REPO_ROOT, "engine", "include", "ics", "errors.h")) as f:
+            header = f.read()
+        enum = header.split("enum class ErrorCode")[1].split("};")[0]
+        names = set(re.findall(r"^\s*([A-Z]\w+)\s*=", enum, re.M)) - {"Success"}
+        self.assertEqual(names, set(ERROR_NAMES))
 
 
 if __name__ == "__main__":
