@@ -29,9 +29,21 @@ TABLE: List[Tuple[str, str, str]] = [
 SARIF_SCORE = {"High": "8.0", "Medium": "5.5", "Low": "3.0"}
 
 
+_MEMORY_ORACLE = re.compile(r"memory|live_bytes|live_objects|baseline", re.I)
+
+
+def memory_oracle(type_: str, details: Dict[str, Any]) -> bool:
+    """An oracle that failed because memory stayed behind (MemoryBaseline, "memory not back
+    to baseline"): a leak in all but name."""
+    text = f"{details.get('message', '')} {details.get('status', '')}"
+    return type_ == "Oracle-failure" and bool(_MEMORY_ORACLE.search(text))
+
+
 def severity(type_: str, details: Dict[str, Any]) -> str:
     if type_ == "SEGV on unknown address" and details.get("zero_page"):
         return "Low"  # a null-pointer dereference
+    if memory_oracle(type_, details):
+        return "Low"  # resource exhaustion, as a leak
     for pattern, level, _ in TABLE:
         if re.search(pattern, type_):
             return level
@@ -78,6 +90,8 @@ def access_class(type_: str, details: Dict[str, Any]) -> str:
         return "leak"
     if type_ == "Memory-growth":
         return "growth"
+    if memory_oracle(type_, details):
+        return "oracle failure: memory retained"
     if type_ == "Oracle-failure":
         return "oracle failure"
     if type_ == "Divergence":
@@ -119,6 +133,9 @@ def ics_impact(type_: str, details: Dict[str, Any]) -> str:
         budget = details.get("budget_bytes") or GIB
         after = f" after about {loops:,} loops ({budget / GIB:g} GiB budget)" if loops else ""
         return f"{grows} -> the session fails with {ICS_FAIL}{after} (the Exchange 2003 ICS leak)"
+    if cls == "oracle failure: memory retained":
+        return ("memory stays behind after the call is released -> it grows with every sync "
+                f"loop until the session fails with {ICS_FAIL} (the Exchange 2003 ICS leak)")
     if cls == "leak":
         size = details.get("bytes")
         lost = f"{size} B lost" if size else "memory lost"

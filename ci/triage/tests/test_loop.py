@@ -18,7 +18,7 @@ from triage_testlib import LOGS, REPO_ROOT, TOOL, by_type, run_tool, temp_dir
 
 from triage.grouping import group
 from triage.sanitizer_logs import ERROR_NAMES, parse_log
-from triage.severity import access_class, ics_impact
+from triage.severity import access_class, ics_impact, severity
 
 ZOO_LOG = os.path.join(LOGS, "zoo_globset_push_unchecked.log")
 ZOO_KEY = "Heap-buffer-overflow READ 1 @ push / step / run"
@@ -310,6 +310,8 @@ class AccessImpactTest(unittest.TestCase):
         ("Direct-leak", {"bytes": 96}, "leak"),
         ("Memory-growth", {"slope_bytes_per_loop": 512.0}, "growth"),
         ("Oracle-failure", {}, "oracle failure"),
+        ("Oracle-failure", {"status": "GeneralFailure: memory not back to baseline"},
+         "oracle failure: memory retained"),
         ("Divergence", {}, "state divergence"),
         ("Timeout", {}, "hang"),
     ]
@@ -326,6 +328,12 @@ class AccessImpactTest(unittest.TestCase):
         # without ics-stress's projection: a 1 GiB budget over the slope
         self.assertIn("about 1,048,576 loops", ics_impact("Memory-growth",
                                                           {"slope_bytes_per_loop": 1024}))
+
+    def test_memory_oracle_is_a_leak_in_all_but_name(self):
+        details = {"message": "oracle failed: s.memory().live_bytes() == base_bytes"}
+        self.assertEqual(severity("Oracle-failure", details), "Low")
+        self.assertIn("0x80004005", ics_impact("Oracle-failure", details))
+        self.assertEqual(severity("Oracle-failure", {"message": "oracle failed: a == b"}), "None")
 
     def test_divergence_and_corruption_impacts(self):
         self.assertIn("a replica silently misses changes", ics_impact("Divergence", {}))
