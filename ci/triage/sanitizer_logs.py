@@ -19,6 +19,9 @@ _SAN_ERROR = re.compile(
 _UBSAN = re.compile(r"(?:^|\s)(?:(\S+?):(\d+):(\d+): )?runtime error: (.*?)\s*$")
 _TSAN = re.compile(r"WARNING: ThreadSanitizer: (.*?)(?: \(pid=\d+\))?\s*$")
 _ORACLE = re.compile(r"oracle failed: (.*?) at (\S+?):(\d+)\s*$")
+# fuzz_heap.h's whole-heap oracle: "oracle failed: fuzz_x: process live heap bytes (...) not
+# back at baseline: 77447 -> 78319 (+872), and ..." (no FILE:LINE; it traps after)
+_ORACLE_TARGET = re.compile(r"oracle failed: (fuzz_\w+): (.*?)\s*$")
 
 # ---- context and detail lines -----------------------------------------------------------
 
@@ -93,7 +96,7 @@ def status_what(line: str) -> Optional[str]:
 
 def _header(line: str) -> Optional[Tuple[str, re.Match]]:
     for kind, rx in (("san", _SAN_ERROR), ("tsan", _TSAN), ("oracle", _ORACLE),
-                     ("ubsan", _UBSAN)):
+                     ("oracle-target", _ORACLE_TARGET), ("ubsan", _UBSAN)):
         m = rx.search(line)
         if m:
             return kind, m
@@ -339,6 +342,17 @@ def _from_oracle(m: re.Match, ctx: _Context) -> List[Occurrence]:
     return [occ]
 
 
+def _from_target_oracle(m: re.Match, ctx: _Context) -> List[Occurrence]:
+    """A harness oracle that names its target instead of a FILE:LINE; the state is what it
+    says without numbers or parentheses, and the target."""
+    occ = Occurrence(type="Oracle-failure", running=ctx.running, gtest=ctx.gtest)
+    occ.details["message"] = f"oracle failed: {m.group(1)}: {m.group(2)}"
+    text = re.sub(r"\([^)]*\)", "", m.group(2)).split(": ")[0]
+    what = " ".join(w for w in text.split() if not re.search(r"\d", w))
+    occ.state = [what or "oracle", m.group(1)]
+    return [occ]
+
+
 def _merge_oracle(out: List[Occurrence], new: List[Occurrence]) -> bool:
     """A deadly signal right after an 'oracle failed:' line is that oracle's trap: give the
     oracle finding the stack and the artifact instead of reporting the signal on its own."""
@@ -365,6 +379,8 @@ def parse_log(text: str, source: str) -> List[Occurrence]:
             new = _from_tsan(m.group(1), lines, ctx)
         elif kind == "oracle":
             new = _from_oracle(m, ctx)
+        elif kind == "oracle-target":
+            new = _from_target_oracle(m, ctx)
         else:
             new = _from_ubsan(m, lines, ctx)
         for occ in new:

@@ -376,6 +376,19 @@ oracle failed: st.ok() at ../../../../fuzz/fuzz_sync_session.cpp:52
                          [["st.ok()", want, "fuzz_sync_session.cpp"] for _, want in self.STATUSES]
                          + [["decoded == original", "fuzz_idset.cpp"]])
 
+    def test_whole_heap_oracle_without_a_location(self):
+        # fuzz_heap.h's line (zoo: error-path-leak and transfer-state-leak, replayed); it
+        # traps after printing, so nothing else reports the bug
+        text = ("replay: corpus/state_upload/b1204ada (118 bytes)\n"
+                "oracle failed: fuzz_state_upload: process live heap bytes (sanitizer) not back "
+                "at baseline: 77447 -> 78319 (+872), and 78319 -> 79191 (+872) running the same "
+                "input again\n")
+        (f,) = group(parse_log(text, "fuzz_state_upload.log"), False)
+        self.assertEqual(f.key, "Oracle-failure @ process live heap bytes not back at baseline"
+                                " / fuzz_state_upload")
+        self.assertEqual(access_class(f.type, f.first.details), "oracle failure: memory retained")
+        self.assertEqual(f.first.running, "corpus/state_upload/b1204ada")
+
     def test_error_names_match_the_engine(self):
         with open(os.path.join(REPO_ROOT, "engine", "include", "ics", "errors.h")) as f:
             header = f.read()
