@@ -84,7 +84,8 @@ def argv_of(spec: Dict[str, Any], opts: ReplayOptions, work: str) -> List[str]:
             raise ReplayError(f"no input {data}")
         return [binary, *spec.get("flags", []), data]
     if kind == "stress":
-        binary = opts.stress_binary or _path(opts.repo_root, spec["argv"][0])
+        # absolute: the replay runs in the checkout, wherever ics-triage was started
+        binary = os.path.abspath(opts.stress_binary or _path(opts.repo_root, spec["argv"][0]))
         if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
             raise ReplayError(f"no ics-stress binary {binary}")
         return stress_argv(spec["argv"], binary, os.path.join(work, "replay.json"))
@@ -123,6 +124,8 @@ def replay_once(spec: Dict[str, Any], key: str, opts: ReplayOptions) -> Tuple[bo
                                  check=False)
         except subprocess.TimeoutExpired:
             return False, f"no result within {opts.timeout} s"
+        except OSError as e:
+            raise ReplayError(f"cannot run {argv[0]}: {e}") from e
         output = run.stdout.decode(errors="replace")
         keys = keys_in(output, os.path.join(work, "replay.json"), spec.get("target"),
                        opts.keep_templates)

@@ -95,7 +95,13 @@ class ReliabilityTest(unittest.TestCase):
                                   "--threads 4 --loops 50 --seed 7 --json /nightly/r.json",
                        "findings": [{"type": "Memory-growth", "kind": "DownloadContext",
                                      "slope_bytes_per_loop": 512.0}]}, f)
-        rc, out, report = run_tool([found], "--reliability", "--stress-binary", fake)
+        # started in the stand-in's folder with a relative --stress-binary: the replays run
+        # in the checkout (--repo-root), so the path must be made absolute first
+        out_dir = temp_dir("triage-rel-out-")
+        rc, out = tool(found, "--reliability", "--stress-binary", "./ics-stress", "--out",
+                       out_dir, "--repo-root", REPO_ROOT, cwd=work)
+        with open(os.path.join(out_dir, "report.json")) as f:
+            report = dict(json.load(f), _out=out_dir)
         with open(os.path.join(work, "calls")) as f:
             calls = f.read().splitlines()
         return rc, out, report, calls
