@@ -21,7 +21,7 @@
 #include <optional>
 #include <string_view>
 
-#include "ics/testing/heap.h"
+#include "ics/testkit/heap.h"
 
 namespace ics_fuzz {
 

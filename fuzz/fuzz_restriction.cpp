@@ -15,6 +15,7 @@
 
 #include "fuzz_check.h"
 #include "ics/bytes.h"
+#include "ics/splitmix.h"
 #include "ics/props.h"
 #include "ics/restriction.h"
 
@@ -143,20 +144,13 @@ void leaves(const Restriction& r, std::vector<const Restriction*>& out) {
   for (const Restriction& c : r.children) leaves(c, out);
 }
 
-std::uint64_t mix(std::uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  h ^= h >> 33;
-  return h;
-}
-
 // Bag number `round`: per leaf, absent, or the compared value, one either
 // side, a far value, or (an integer tag holding) a binary.
 ics::PropertyBag bag_for(const std::vector<const Restriction*>& ls, std::uint64_t seed, unsigned round) {
   ics::PropertyBag bag;
   for (std::size_t i = 0; i < ls.size(); ++i) {
     const Restriction& l = *ls[i];
-    const std::uint64_t h = mix(seed ^ (i * 0x9E3779B97F4A7C15ull) ^ round);
+    const std::uint64_t h = ics::splitmix64_mix(seed ^ (i * ics::kSplitmixGamma) ^ round);
     ics::PropValue v;
     v.tag = l.tag;
     switch (h % 7) {

@@ -28,7 +28,7 @@
 #include "ics/state.h"
 #include "ics/store.h"
 #include "ics/sync.h"
-#include "ics/testing/workload.h"
+#include "ics/testkit/workload.h"
 
 namespace {
 

@@ -10,7 +10,7 @@
 #include "fuzz_check.h"
 #include "ics/session.h"
 #include "ics/store.h"
-#include "ics/testing/workload.h"
+#include "ics/testkit/workload.h"
 
 struct FuzzStore {
   std::shared_ptr<ics::Store> store;

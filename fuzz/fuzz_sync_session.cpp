@@ -24,8 +24,8 @@
 #include "ics/session.h"
 #include "ics/store.h"
 #include "ics/sync.h"
-#include "ics/testing/oracles.h"
-#include "ics/testing/workload.h"
+#include "ics/testkit/oracles.h"
+#include "ics/testkit/workload.h"
 
 namespace {
 

@@ -27,7 +27,7 @@
 #include "ics/restriction.h"
 #include "ics/state.h"
 #include "ics/store.h"
-#include "ics/testing/workload.h"
+#include "ics/testkit/workload.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include "ics/fxstream.h"
 #include "ics/idset.h"
 #include "ics/sync.h"
-#include "ics/testing/oracles.h"
+#include "ics/testkit/oracles.h"
 
 namespace ics::stress {
 

@@ -12,21 +12,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "ics/testing/sanitizers.h"
+#include "ics/testkit/sanitizers.h"
 #if defined(ICS_LSAN)
 #include <sanitizer/lsan_interface.h>
 #endif
 
 namespace ics::stress {
-
-// ---- Rng ----
-
-std::uint64_t Rng::next() {
-  std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 // ---- Findings ----
 

@@ -42,24 +42,15 @@
 #include "ics/memory.h"
 #include "ics/session.h"
 #include "ics/store.h"
+#include "ics/testkit/random.h"
 #include "options.h"
 
 namespace ics::stress {
 
 using Json = nlohmann::ordered_json;
 
-// splitmix64: 8 bytes of state per fiber (100k fibers).
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed = 0) : state_(seed) {}
-  std::uint64_t next();
-  std::uint64_t below(std::uint64_t n) { return n == 0 ? 0 : next() % n; }
-  double unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-  bool chance(double p) { return unit() < p; }
-
- private:
-  std::uint64_t state_;
-};
+// One per fiber: 8 bytes of state (100k fibers).
+using testkit::Rng;
 
 // Findings of a run, deduplicated; thread-safe.
 class Findings {

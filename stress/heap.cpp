@@ -6,7 +6,7 @@
 #include <atomic>
 #include <cstring>
 
-#include "ics/testing/sanitizers.h"
+#include "ics/testkit/sanitizers.h"
 #if defined(ICS_SANITIZER_HEAP)
 #include <sanitizer/allocator_interface.h>
 #endif

@@ -13,7 +13,7 @@
 #include "harness.h"
 #include "heap.h"
 #include "heap_sites.h"
-#include "ics/testing/heap.h"
+#include "ics/testkit/heap.h"
 #include "options.h"
 #include "runner.h"
 
@@ -341,6 +341,10 @@ int main(int argc, char** argv) {
   o.program = argc > 0 ? argv[0] : "ics-stress";
   if (o.help) {
     std::fputs(usage().c_str(), stdout);
+    return 0;
+  }
+  if (o.list_scenarios) {
+    for (const auto& n : scenario_names()) std::printf("%s\n", n.c_str());
     return 0;
   }
   return run_main(o);

@@ -134,8 +134,9 @@ const std::map<std::string, Setter>& setters() {
 }  // namespace
 
 const std::vector<std::string>& scenario_names() {
-  static const std::vector<std::string> names = {"download-loop", "mixed", "state-churn",
-                                                 "session-churn"};
+  static const std::vector<std::string> names = {
+#include "scenario_names.inc"
+  };
   return names;
 }
 
@@ -152,6 +153,10 @@ ParseResult parse_options(const std::vector<std::string>& args) {
     }
     if (flag == "--help" || flag == "-h") {
       o.help = true;
+      continue;
+    }
+    if (flag == "--list-scenarios") {
+      o.list_scenarios = true;
       continue;
     }
     if (flag == "--quiet") {
@@ -229,11 +234,16 @@ std::string reproduce_command(const Options& o, std::uint64_t loops_override) {
 }
 
 std::string usage() {
+  std::string scenarios;
+  for (const auto& n : scenario_names()) {
+    scenarios += (scenarios.empty() ? "" : ", ") + n;
+  }
   return R"(usage: ics-stress [options]
 Runs thousands of concurrent ICS sync loops on Boost.Fiber against one in-memory store and
 checks convergence, errors and memory growth. Exit 0 clean, 1 finding, 2 usage.
 
-  --scenario NAME        download-loop (default), mixed, state-churn, session-churn
+  --scenario NAME        )" + scenarios + R"( (default download-loop)
+  --list-scenarios       print the scenario names, one a line, and exit
   --fibers N             concurrent client replicas (default 64)
   --threads T            1: round_robin, exactly reproducible from the seed; more: work_stealing
   --loops L              total loops over all fibers (default 10000), or

@@ -40,6 +40,7 @@ struct Options {
   bool quiet = false;               // no progress lines
   bool measure_stack = false;       // paint stacks, report their high-water mark
   bool help = false;
+  bool list_scenarios = false;      // --list-scenarios
 };
 
 struct ParseResult {
@@ -49,7 +50,7 @@ struct ParseResult {
 
 ParseResult parse_options(const std::vector<std::string>& args);
 std::string usage();
-// The scenarios --scenario accepts.
+// The scenarios --scenario accepts (scenario_names.inc), the default first.
 const std::vector<std::string>& scenario_names();
 // "<program> --scenario ... --seed ..." with every option that changes behaviour spelled out;
 // loops_override (when non-zero) replaces --seconds / --loops by --loops N.

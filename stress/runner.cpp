@@ -14,7 +14,7 @@
 #include <thread>
 #include <vector>
 
-#include "ics/testing/sanitizers.h"
+#include "ics/testkit/sanitizers.h"
 #if defined(ICS_ASAN)
 #include <pthread.h>
 #include <sanitizer/asan_interface.h>

@@ -36,7 +36,7 @@
 #include "ics/context.h"
 #include "ics/idset.h"
 #include "ics/sync.h"
-#include "ics/testing/oracles.h"
+#include "ics/testkit/oracles.h"
 #include "scenarios.h"
 
 namespace ics::stress {

@@ -13,11 +13,11 @@
 #include "harness.h"
 #include "ics/ids.h"
 #include "ics/store.h"
-#include "ics/testing/workload.h"
+#include "ics/testkit/workload.h"
 
 namespace ics::stress {
 
-// The folder every scenario syncs, made by the shared workload generator (engine/testing):
+// The folder every scenario syncs, made by the shared workload generator (engine/testkit):
 // `messages` messages (about a quarter FAI, some read, several property types), a few
 // subfolders, and a second folder that moves go to and come from. The workload stays with
 // the scenario (mixed: the writers' changes).

@@ -26,7 +26,7 @@
 #include "ics/replica.h"
 #include "ics/session.h"
 #include "ics/sync.h"
-#include "ics/testing/workload.h"
+#include "ics/testkit/workload.h"
 
 namespace {
 

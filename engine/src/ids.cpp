@@ -1,5 +1,7 @@
 #include "ics/ids.h"
 
+#include "ics/splitmix.h"
+
 #include <algorithm>
 
 namespace ics {
@@ -43,15 +45,11 @@ Result<Guid> Guid::parse(std::string_view text) {
 }
 
 Guid Guid::from_seed(std::uint64_t seed) {
-  // splitmix64, twice: a fixed, well-spread mapping.
+  // Two splitmix64 steps: a fixed, well-spread mapping.
   Guid g;
   std::uint64_t x = seed;
   for (int half = 0; half < 2; ++half) {
-    x += 0x9E3779B97F4A7C15ull;
-    std::uint64_t z = x;
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
+    const std::uint64_t z = splitmix64_next(x);
     for (int i = 0; i < 8; ++i) g.bytes[half * 8 + i] = static_cast<std::uint8_t>(z >> (8 * i));
   }
   return g;

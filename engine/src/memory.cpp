@@ -1,5 +1,7 @@
 #include "ics/memory.h"
 
+#include "ics/splitmix.h"
+
 #include <algorithm>
 #include <string>
 
@@ -37,13 +39,8 @@ void raise_peak(std::atomic<std::size_t>& peak, std::size_t now) {
   }
 }
 
-// splitmix64: a tiny deterministic generator, one per account.
-std::uint64_t next_random(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+// A tiny deterministic generator, one per account.
+std::uint64_t next_random(std::uint64_t& state) { return splitmix64_next(state); }
 
 }  // namespace
 

@@ -137,7 +137,7 @@ Status Replica::apply(const SyncDownload& d, const Store& store) {
   }
   state_ = d.state;
 #if defined(ICS_SEEDED_BUG_REPLICA_SYNC_HISTORY)
-  // Seeded bug (issue 14): one entry per download, never trimmed, charged to nobody.
+  // Seeded bug (ci/bugzoo, uncharged growth): one entry per download, never trimmed, charged to nobody.
   given_history_.push_back(encode_idset(state_.given));
 #endif
   return ok_status();

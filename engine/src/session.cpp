@@ -1,5 +1,7 @@
 #include "ics/session.h"
 
+#include "ics/splitmix.h"
+
 #include <algorithm>
 #include <string>
 
@@ -12,10 +14,7 @@ constexpr std::uint32_t kSlotMask = (1u << kSlotBits) - 1;
 constexpr std::uint32_t kMaxGeneration = 0xFFFF;
 
 std::uint32_t salt_for(std::uint64_t session_id) {
-  std::uint64_t z = session_id * 0x9E3779B97F4A7C15ull + 0xD1B54A32D192ED03ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
+  const std::uint64_t z = splitmix64_mix(session_id * kSplitmixGamma + 0xD1B54A32D192ED03ull);
   return static_cast<std::uint32_t>(z ^ (z >> 32));
 }
 
@@ -136,7 +135,7 @@ void Session::detach(std::size_t slot) {
   std::size_t charged = s.charged;
   ObjectKind kind = s.kind;
 #if defined(ICS_SEEDED_BUG_SESSION_UNCHARGED_LOG)
-  // Seeded bug (issue 14): a plain map entry per release, outside the session's account.
+  // Seeded bug (ci/bugzoo, uncharged growth): a plain map entry per release, outside the session's account.
   released_[object->handle_] = kind;
 #endif
   s.charged = 0;

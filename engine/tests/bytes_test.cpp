@@ -89,5 +89,19 @@ TEST(Hex, RoundTripAndRejects) {
   EXPECT_EQ(from_hex("zz").code(), ErrorCode::InvalidParameter);
 }
 
+// Every digit in both cases, and the characters just outside each digit range.
+TEST(Hex, EveryDigitInBothCasesAndNothingBeside) {
+  auto lower = from_hex("0123456789abcdef");
+  auto upper = from_hex("0123456789ABCDEF");
+  ASSERT_TRUE(lower.ok() && upper.ok());
+  const Bytes want{0x01, 0x23, 0x45, 0x67, 0x89, 0xAB, 0xCD, 0xEF};
+  EXPECT_EQ(*lower, want);
+  EXPECT_EQ(*upper, want);
+  for (const char* bad : {"/0", "0:", "@0", "0G", "`0", "0g"}) {
+    auto r = from_hex(bad);
+    EXPECT_EQ(r.code(), ErrorCode::InvalidParameter) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace ics

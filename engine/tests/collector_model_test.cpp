@@ -10,6 +10,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <string>
 
 #include "collector_testing.h"
 #include "ics/collector.h"
@@ -593,24 +594,44 @@ class ModelRun {
   std::map<std::string, int> outcomes_;
 };
 
-TEST(CollectorModel, RandomImportsMatchTheModel) {
+constexpr std::uint64_t kContentsSeeds[] = {1, 2, 3, 4};
+
+// Runs one seed's script against the model; fatal failures end it early.
+void run_contents_seed(ModelRun& run) {
+  for (int i = 0; i < 600; ++i) {
+    SCOPED_TRACE("step " + std::to_string(i));
+    run.step();
+    run.check();
+    if (::testing::Test::HasFatalFailure()) return;
+    if (i % 40 == 0) run.check_state();
+  }
+  run.finish();
+}
+
+// One case per seed (named seed_<n>), so that a failure names the seed that reproduces it.
+class CollectorModelSeed : public ::testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(CollectorModelSeed, RandomImportsMatchTheModel) {
+  ModelRun run(GetParam());
+  run_contents_seed(run);
+}
+
+INSTANTIATE_TEST_SUITE_P(CollectorModel, CollectorModelSeed, ::testing::ValuesIn(kContentsSeeds),
+                         [](const ::testing::TestParamInfo<std::uint64_t>& info) {
+                           return "seed_" + std::to_string(info.param);
+                         });
+
+// The seeds together exercise every kind of outcome (no single seed has to).
+TEST(CollectorModel, TheSeedsTogetherReachEveryOutcome) {
   std::map<std::string, int> total;
   std::size_t conflicts = 0;
-  for (std::uint64_t seed : {1u, 2u, 3u, 4u}) {
-    SCOPED_TRACE("seed " + std::to_string(seed));
+  for (std::uint64_t seed : kContentsSeeds) {
     ModelRun run(seed);
-    for (int i = 0; i < 600; ++i) {
-      SCOPED_TRACE("step " + std::to_string(i));
-      run.step();
-      run.check();
-      if (::testing::Test::HasFatalFailure()) return;
-      if (i % 40 == 0) run.check_state();
-    }
-    run.finish();
+    run_contents_seed(run);
+    if (HasFatalFailure()) return;
     conflicts += run.conflicts();
     for (const auto& [k, n] : run.outcomes()) total[k] += n;
   }
-  // Every kind of outcome was exercised.
   for (const char* k : {"Created", "Updated", "ClientWon", "ServerWon", "SyncIgnore", "SyncConflict",
                         "SyncObjectDeleted", "InvalidParameter", "delete", "read", "move-equal", "move-newer",
                         "move-older", "move-conflict", "move-already-here"}) {
@@ -618,7 +639,6 @@ TEST(CollectorModel, RandomImportsMatchTheModel) {
   }
   EXPECT_GT(conflicts, 20u);
 }
-
 
 // ---- hierarchy: random folder imports against a model tree ----
 
@@ -911,18 +931,38 @@ class HierarchyRun {
   std::map<std::string, int> outcomes_;
 };
 
-TEST(CollectorModel, RandomHierarchyImportsMatchTheModel) {
+constexpr std::uint64_t kHierarchySeeds[] = {11, 12, 13};
+
+void run_hierarchy_seed(HierarchyRun& run) {
+  for (int i = 0; i < 400; ++i) {
+    SCOPED_TRACE("step " + std::to_string(i));
+    run.step();
+    run.check();
+    if (::testing::Test::HasFatalFailure()) return;
+  }
+  run.finish();
+}
+
+// One case per seed (named seed_<n>).
+class CollectorHierarchySeed : public ::testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(CollectorHierarchySeed, RandomHierarchyImportsMatchTheModel) {
+  HierarchyRun run(GetParam());
+  run_hierarchy_seed(run);
+}
+
+INSTANTIATE_TEST_SUITE_P(CollectorModel, CollectorHierarchySeed, ::testing::ValuesIn(kHierarchySeeds),
+                         [](const ::testing::TestParamInfo<std::uint64_t>& info) {
+                           return "seed_" + std::to_string(info.param);
+                         });
+
+// The seeds together exercise every kind of hierarchy outcome.
+TEST(CollectorModel, TheHierarchySeedsTogetherReachEveryOutcome) {
   std::map<std::string, int> total;
-  for (std::uint64_t seed : {11u, 12u, 13u}) {
-    SCOPED_TRACE("seed " + std::to_string(seed));
+  for (std::uint64_t seed : kHierarchySeeds) {
     HierarchyRun run(seed);
-    for (int i = 0; i < 400; ++i) {
-      SCOPED_TRACE("step " + std::to_string(i));
-      run.step();
-      run.check();
-      if (::testing::Test::HasFatalFailure()) return;
-    }
-    run.finish();
+    run_hierarchy_seed(run);
+    if (HasFatalFailure()) return;
     for (const auto& [k, n] : run.outcomes()) total[k] += n;
   }
   for (const char* k : {"Created", "Updated", "ClientWon", "ServerWon", "SyncIgnore", "SyncNoParent",

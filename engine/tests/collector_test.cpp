@@ -660,6 +660,31 @@ TEST_F(HierarchyCollectorTest, ConflictsAreLastWriterWinsAndRecorded) {
   (void)s2;
 }
 
+// A server change between the decision and the write makes the folder write fail with
+// ObjectModified; the import decides again (attempt 2) instead of giving up.
+TEST_F(HierarchyCollectorTest, AConcurrentFolderChangeIsReDecided) {
+  Fid f = store->create_folder(top, "server name").value();
+  FolderSnapshot base = store->get_folder(f).value();
+  const Xid ck = Xid::from_globcnt(kClient, 50);
+  Pcl p = base.pcl;
+  p.add(ck);
+  FolderSnapshot sneaky;
+  ASSERT_TRUE(set_collector_hooks(*session, hier, CollectorHooks{[&](std::uint32_t attempt) {
+                                    if (attempt != 1) return;
+                                    PropChanges rename;
+                                    rename.set.set(PropValue::unicode(tags::kDisplayName, "sneaky"));
+                                    sneaky = store->modify_folder(f, rename).value();
+                                  }}).ok());
+  auto r = put(std::nullopt, base.source_key, ~0ull, ck, p, "client rename");
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(r->attempts, 2u);
+  EXPECT_EQ(r->outcome, ImportOutcome::ClientWon);  // a conflict now, and the client is later
+  FolderSnapshot res = store->get_folder(f).value();
+  EXPECT_TRUE(named(res, "client rename"));
+  EXPECT_TRUE(res.pcl.includes(ck) && res.pcl.includes(sneaky.change_key));
+  EXPECT_EQ(store->conflicts_of(base.source_key).size(), 1u);
+}
+
 TEST_F(HierarchyCollectorTest, BadHierarchyImportsAreNamedErrors) {
   const Gid key{kClient, 40};
   const Xid ck = Xid::from_globcnt(kClient, 41);
@@ -1064,6 +1089,22 @@ TEST_F(CollectorTest, TransferStateIsTheUploadedStatePlusTheImports) {
   ASSERT_TRUE(session->release(handle).ok());
   ASSERT_TRUE(session->release(h).ok());
   EXPECT_EQ(session->memory().live_bytes(), baseline);
+}
+
+// When the store's change numbers run out, a read-state change is an error, not a count.
+TEST(CollectorExhaustion, AReadChangeWithoutACnIsAnError) {
+  auto store = std::make_shared<Store>(StoreOptions{kStoreGuid, kGlobcntMax - 3});
+  Fid f = store->create_folder(store->root(), "F").value();
+  Mid mid = store->create_message(f, PropertyBag{}, false).value();
+  bool read = true;
+  for (int i = 0; i < 8 && store->set_read(mid, read).ok(); ++i) read = !read;
+  ASSERT_FALSE(store->set_read(mid, read).ok());  // the CN space is used up
+  auto session = std::move(Session::open(store)).value();
+  auto h = open_collector(*session, f, true).value();
+  const Gid key = store->get_message(mid).value().source_key;
+  auto r = import_read_state_changes(*session, h, {{serialize_gid(key), read}});
+  EXPECT_EQ(r.code(), ErrorCode::GeneralFailure);
+  EXPECT_TRUE(transfer_state_of(*session, h).value().read.empty());
 }
 
 TEST_F(CollectorTest, AFailedChargeChangesNothing) {

@@ -764,6 +764,20 @@ TEST(FxMemory, HugeDeclaredCountHoldsOnlyWhatArrived) {
   EXPECT_LT(q.held_bytes(), 256u);
 }
 
+// reset() mid-element lets go of everything, the named-property name included.
+TEST(FxMemory, ResetMidElementHoldsNothing) {
+  FxParser p;
+  B b;
+  b.u32(0x8002101F).guid(kSet).u8(1);
+  for (int i = 0; i < 300; ++i) b.u16('n');
+  b.u16(0).u32(1).u32(6);  // the name is complete; the value's bytes have not arrived
+  ASSERT_TRUE(p.feed(b.b).ok());
+  ASSERT_GE(p.held_bytes(), 300u);
+  p.reset();
+  EXPECT_EQ(p.held_bytes(), 0u);
+  EXPECT_TRUE(p.at_boundary());
+}
+
 TEST(FxMemory, HeldBytesReturnToZeroAfterEachElement) {
   FxParser p;
   Bytes stream = write_all(realistic_streams()[0].events);
@@ -959,60 +973,6 @@ TEST(FxParse, OffsetAndBoundary) {
   auto evs = p.take_events();
   EXPECT_EQ(evs.size(), 1u);
   EXPECT_TRUE(p.events().empty());
-}
-
-// ---------------------------------------------------------------------------
-// describe()
-
-TEST(FxDescribe, Markers) {
-  for (std::uint32_t tag : markers::kAll) EXPECT_EQ(describe(marker(tag)), marker_name(tag));
-}
-
-TEST(FxDescribe, Properties) {
-  EXPECT_EQ(describe(prop(0x0E080003, std::uint64_t{1234})),
-            "0x0E080003 PidTagMessageSize Integer32 = 1234 (0x4d2)");
-  EXPECT_EQ(describe(prop(0x0037001F, utf16("Hi \"you\""))),
-            "0x0037001F PidTagSubject String = \"Hi \\\"you\\\"\"");
-  EXPECT_EQ(describe(prop(0x0037001E, Bytes{'o', 'k'})),
-            "0x0037001E PidTagSubject String8 = \"ok\" (no terminator)");
-  EXPECT_EQ(describe(prop(0x67AA000B, std::uint64_t{1})),
-            "0x67AA000B PidTagAssociated Boolean = true");
-  EXPECT_EQ(describe(prop(0x67AA000B, std::uint64_t{256})),
-            "0x67AA000B PidTagAssociated Boolean = 256 (0x100) (Boolean not 0/1)");
-  EXPECT_EQ(describe(prop(0x65E10102, Bytes{})), "0x65E10102 PidTagParentSourceKey Binary = [0]");
-  EXPECT_EQ(describe(prop(0x65E00102, Bytes{0xAB, 0x01})),
-            "0x65E00102 PidTagSourceKey Binary = [2] ab01");
-  EXPECT_EQ(describe(prop(0x40170003, Bytes{1})), "0x40170003 MetaTagIdsetGiven Binary = [1] 01");
-  // 1970-01-01 and 2000-01-01 as FILETIMEs (100 ns ticks since 1601).
-  EXPECT_EQ(describe(prop(0x30080040, std::uint64_t{116444736000000000})),
-            "0x30080040 PidTagLastModificationTime Time = 116444736000000000 "
-            "(1970-01-01T00:00:00Z)");
-  EXPECT_NE(describe(prop(0x30080040, std::uint64_t{125911584000000000 + 36610000000}))
-                .find("(2000-01-01T01:01:01Z)"),
-            std::string::npos);
-  EXPECT_EQ(describe(prop(0x00010005, std::uint64_t{0x3FF8000000000000})),
-            "0x00010005 Floating64 = 1.5");
-  EXPECT_EQ(describe(prop(0x00011003, std::vector<std::uint64_t>{1, 2})),
-            "0x00011003 MultipleInteger32 = [2] 1 (0x1), 2 (0x2)");
-  EXPECT_EQ(describe(named(0x80010003, NamedProp{Guid{}, 1, 0, u"Kw"}, std::uint64_t{3})),
-            "0x80010003 named(00000000-0000-0000-0000-000000000000 name \"Kw\") Integer32 = "
-            "3 (0x3)");
-}
-
-TEST(FxDescribe, LongAndUnprintableValuesAreTruncated) {
-  std::string line = describe(prop(0x10000102, Bytes(1000, 0xCD)));
-  EXPECT_NE(line.find("[1000] cdcd"), std::string::npos);
-  EXPECT_NE(line.find("..."), std::string::npos);
-  EXPECT_LT(line.size(), 120u);
-  line = describe(prop(tags::kBody.value, utf16(std::string(500, 'z'))));
-  EXPECT_NE(line.find("(500 chars)"), std::string::npos);
-  EXPECT_LT(line.size(), 160u);
-  line = describe(prop(tags::kBody.value, Bytes{1, 0, 0, 0}));
-  EXPECT_NE(line.find("(not printable)"), std::string::npos);
-  line = describe(prop(0x00011102, std::vector<Bytes>(20, Bytes{1})));
-  EXPECT_NE(line.find("[20]"), std::string::npos);
-  EXPECT_NE(line.find(", ..."), std::string::npos);
-  EXPECT_EQ(line.find('\n'), std::string::npos);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// Loop oracles on the whole process heap (issue 14, testkit/loop_heap.h): the
+// Loop oracles on the whole process heap (testkit/loop_heap.h): the
 // loops a client repeats for ever must keep the heap exactly flat once warmed
 // up, on both sides (the client's Replica and the engine), including memory
 // no MemoryAccount is charged for. The MemoryAccount oracles elsewhere only
@@ -37,7 +37,7 @@
 // of N runs without a warm-up and the warm-up they call for
 // (flat_with_warmup). Run one test per process: a probe measures from the
 // first run of the loop in the process.
-#include "ics/testing/loop_heap.h"
+#include "ics/testkit/loop_heap.h"
 
 #include <gtest/gtest.h>
 
@@ -52,9 +52,9 @@
 #include "ics/session.h"
 #include "ics/state.h"
 #include "ics/sync.h"
-#include "ics/testing/heap.h"
-#include "ics/testing/oracles.h"
-#include "ics/testing/workload.h"
+#include "ics/testkit/heap.h"
+#include "ics/testkit/oracles.h"
+#include "ics/testkit/workload.h"
 
 namespace ics {
 namespace {

@@ -5,26 +5,15 @@
 #include <algorithm>
 #include <random>
 #include <thread>
+
+#include "memory_figures.h"
 #include <vector>
 
 namespace ics {
 namespace {
 
-struct Figures {
-  std::size_t bytes, objects;
-  std::array<std::size_t, kObjectKindCount> kind_bytes, kind_objects;
-  bool operator==(const Figures&) const = default;
-};
-
-template <class A>
-Figures figures(const A& a) {
-  Figures f{a.live_bytes(), a.live_objects(), {}, {}};
-  for (std::size_t k = 0; k < kObjectKindCount; ++k) {
-    f.kind_bytes[k] = a.bytes(static_cast<ObjectKind>(k));
-    f.kind_objects[k] = a.objects(static_cast<ObjectKind>(k));
-  }
-  return f;
-}
+using test::Figures;
+using test::figures;
 
 TEST(ObjectKind, Names) {
   EXPECT_EQ(name(ObjectKind::Session), "Session");

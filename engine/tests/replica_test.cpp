@@ -6,13 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <string>
 
 #include "ics/fxstream.h"
 #include "ics/restriction.h"
 #include "ics/syncstream.h"
-#include "ics/testing/oracles.h"
-#include "ics/testing/workload.h"
+#include "ics/testkit/oracles.h"
+#include "ics/testkit/workload.h"
 
 namespace ics {
 namespace {
@@ -117,37 +118,53 @@ void expect_quiet(const SyncCounters& c) {
 
 // ---------------------------------------------------------------- convergence
 
-TEST(Replica, ConvergesForEveryFlagCombinationOverRoundsOfChanges) {
-  const auto configs = contents_configs();
-  for (std::size_t i = 0; i < configs.size(); ++i) {
-    SCOPED_TRACE(configs[i].name);
-    World w(100 + i, 18);
-    const MemoryBaseline baseline(*w.session);
-    ReplicaOptions o;
-    o.config = configs[i].config;
-    o.buffer_size = kBufferSizes[2 + i % 5];  // 1 and 2: see the buffer-size test
-    o.state_chunk = i % 3 == 0 ? 0 : (i % 3 == 1 ? 1 : 5);
-    Replica r(w.wl.folder(), o);
-    for (int round = 0; round < 4; ++round) {
-      SCOPED_TRACE(round);
-      ASSERT_TRUE(r.sync(*w.session).ok());
-      Status c = testkit::check_converged(*w.store, w.wl.folder(), r, o.config);
-      ASSERT_TRUE(c.ok()) << c.error().to_string();
-      ASSERT_TRUE(baseline.check(*w.session).ok()) << baseline.check(*w.session).error().to_string();
-      EXPECT_EQ(w.session->handle_count(), 0u);
-      ASSERT_TRUE(w.wl.apply(12).ok());
-    }
-    ASSERT_TRUE(r.sync(*w.session).ok());
-    ASSERT_TRUE(testkit::check_converged(*w.store, w.wl.folder(), r, o.config).ok());
-    // Idempotence: nothing changed on the server, nothing is transferred.
-    ASSERT_TRUE(r.sync(*w.session).ok());
-    expect_quiet(r.last_sync());
-    if (o.config.restriction.empty()) {
-      EXPECT_EQ(r.last_sync().server.messages_examined, 0u);
-    }
-    ASSERT_TRUE(w.store->check_invariants().ok());
+// A gtest parameter name from a config name: letters, digits and '_' only.
+std::string param_name(std::string name) {
+  for (char& ch : name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '_';
   }
+  return name;
 }
+
+// One case per contents configuration, named after it; the index i picks the workload seed,
+// the buffer size and the state chunk.
+class ReplicaContentsConfig : public ::testing::TestWithParam<std::size_t> {};
+
+TEST_P(ReplicaContentsConfig, ConvergesOverRoundsOfChanges) {
+  const std::size_t i = GetParam();
+  const Named config = contents_configs()[i];
+  World w(100 + i, 18);
+  const MemoryBaseline baseline(*w.session);
+  ReplicaOptions o;
+  o.config = config.config;
+  o.buffer_size = kBufferSizes[2 + i % 5];  // 1 and 2: see the buffer-size test
+  o.state_chunk = i % 3 == 0 ? 0 : (i % 3 == 1 ? 1 : 5);
+  Replica r(w.wl.folder(), o);
+  for (int round = 0; round < 4; ++round) {
+    SCOPED_TRACE(round);
+    ASSERT_TRUE(r.sync(*w.session).ok());
+    Status c = testkit::check_converged(*w.store, w.wl.folder(), r, o.config);
+    ASSERT_TRUE(c.ok()) << c.error().to_string();
+    ASSERT_TRUE(baseline.check(*w.session).ok()) << baseline.check(*w.session).error().to_string();
+    EXPECT_EQ(w.session->handle_count(), 0u);
+    ASSERT_TRUE(w.wl.apply(12).ok());
+  }
+  ASSERT_TRUE(r.sync(*w.session).ok());
+  ASSERT_TRUE(testkit::check_converged(*w.store, w.wl.folder(), r, o.config).ok());
+  // Idempotence: nothing changed on the server, nothing is transferred.
+  ASSERT_TRUE(r.sync(*w.session).ok());
+  expect_quiet(r.last_sync());
+  if (o.config.restriction.empty()) {
+    EXPECT_EQ(r.last_sync().server.messages_examined, 0u);
+  }
+  ASSERT_TRUE(w.store->check_invariants().ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Replica, ReplicaContentsConfig,
+                         ::testing::Range<std::size_t>(0, contents_configs().size()),
+                         [](const ::testing::TestParamInfo<std::size_t>& info) {
+                           return param_name(contents_configs()[info.param].name);
+                         });
 
 TEST(Replica, EveryBufferSizeAndStateChunkYieldsTheSameReplica) {
   const SyncConfig config = contents_configs().back().config;  // "everything"
@@ -185,49 +202,59 @@ TEST(Replica, EveryBufferSizeAndStateChunkYieldsTheSameReplica) {
   }
 }
 
-TEST(Replica, HierarchyConvergesOverRoundsOfFolderChanges) {
+std::vector<Named> hierarchy_configs() {
+  return {
+    {"plain", hierarchy_config()},
+    {"eid-cn", hierarchy_config(0, extra_flags::kEid | extra_flags::kCn)},
+    {"no-deletions", hierarchy_config(sync_flags::kNoDeletions)},
+    {"include", [] {
+       SyncConfig c = hierarchy_config(sync_flags::kOnlySpecifiedProperties);
+       c.property_tags = {wt::kContainerClass};
+       return c;
+     }()},
+    {"exclude", [] {
+       SyncConfig c = hierarchy_config();
+       c.property_tags = {wt::kContainerClass};
+       return c;
+     }()},
+  };
+}
+
+// One case per hierarchy configuration, named after it.
+class ReplicaHierarchyConfig : public ::testing::TestWithParam<std::size_t> {};
+
+TEST_P(ReplicaHierarchyConfig, ConvergesOverRoundsOfFolderChanges) {
+  const std::size_t i = GetParam();
   testkit::WorkloadOptions folders_heavy;
   folders_heavy.weights = {4, 1, 2, 1, 1, 1, 1, 1, 1, 1, 12, 10, 5};
-  const std::vector<Named> configs = {
-      {"plain", hierarchy_config()},
-      {"eid-cn", hierarchy_config(0, extra_flags::kEid | extra_flags::kCn)},
-      {"no-deletions", hierarchy_config(sync_flags::kNoDeletions)},
-      {"include", [] {
-         SyncConfig c = hierarchy_config(sync_flags::kOnlySpecifiedProperties);
-         c.property_tags = {wt::kContainerClass};
-         return c;
-       }()},
-      {"exclude", [] {
-         SyncConfig c = hierarchy_config();
-         c.property_tags = {wt::kContainerClass};
-         return c;
-       }()},
-  };
-  for (std::size_t i = 0; i < configs.size(); ++i) {
-    SCOPED_TRACE(configs[i].name);
-    World w(300 + i, 10, folders_heavy);
-    const MemoryBaseline baseline(*w.session);
-    ReplicaOptions o;
-    o.config = configs[i].config;
-    o.buffer_size = kBufferSizes[i % 7];
-    Replica r(w.wl.folder(), o);
-    Replica whole(w.store->root(), o);  // the sync folder is the store's root
-    for (int round = 0; round < 4; ++round) {
-      SCOPED_TRACE(round);
-      ASSERT_TRUE(r.sync(*w.session).ok());
-      ASSERT_TRUE(whole.sync(*w.session).ok());
-      Status c = testkit::check_hierarchy_converged(*w.store, w.wl.folder(), r, o.config);
-      ASSERT_TRUE(c.ok()) << c.error().to_string();
-      c = testkit::check_hierarchy_converged(*w.store, w.store->root(), whole, o.config);
-      ASSERT_TRUE(c.ok()) << c.error().to_string();
-      ASSERT_TRUE(baseline.check(*w.session).ok());
-      ASSERT_TRUE(w.wl.apply(12).ok());
-    }
+  World w(300 + i, 10, folders_heavy);
+  const MemoryBaseline baseline(*w.session);
+  ReplicaOptions o;
+  o.config = hierarchy_configs()[i].config;
+  o.buffer_size = kBufferSizes[i % 7];
+  Replica r(w.wl.folder(), o);
+  Replica whole(w.store->root(), o);  // the sync folder is the store's root
+  for (int round = 0; round < 4; ++round) {
+    SCOPED_TRACE(round);
     ASSERT_TRUE(r.sync(*w.session).ok());
-    ASSERT_TRUE(r.sync(*w.session).ok());
-    expect_quiet(r.last_sync());
+    ASSERT_TRUE(whole.sync(*w.session).ok());
+    Status c = testkit::check_hierarchy_converged(*w.store, w.wl.folder(), r, o.config);
+    ASSERT_TRUE(c.ok()) << c.error().to_string();
+    c = testkit::check_hierarchy_converged(*w.store, w.store->root(), whole, o.config);
+    ASSERT_TRUE(c.ok()) << c.error().to_string();
+    ASSERT_TRUE(baseline.check(*w.session).ok());
+    ASSERT_TRUE(w.wl.apply(12).ok());
   }
+  ASSERT_TRUE(r.sync(*w.session).ok());
+  ASSERT_TRUE(r.sync(*w.session).ok());
+  expect_quiet(r.last_sync());
 }
+
+INSTANTIATE_TEST_SUITE_P(Replica, ReplicaHierarchyConfig,
+                         ::testing::Range<std::size_t>(0, hierarchy_configs().size()),
+                         [](const ::testing::TestParamInfo<std::size_t>& info) {
+                           return param_name(hierarchy_configs()[info.param].name);
+                         });
 
 TEST(Replica, FolderMovedOutOfTheSyncFolderIsDeletedWithItsSubtree) {
   World w(11, 4);

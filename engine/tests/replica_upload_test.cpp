@@ -9,8 +9,8 @@
 #include <string>
 
 #include "ics/replica.h"
-#include "ics/testing/oracles.h"
-#include "ics/testing/workload.h"
+#include "ics/testkit/oracles.h"
+#include "ics/testkit/workload.h"
 
 namespace ics {
 namespace {

@@ -8,6 +8,8 @@
 #include <set>
 #include <thread>
 
+#include "memory_figures.h"
+
 namespace ics {
 namespace {
 
@@ -43,21 +45,8 @@ class FinalProbe final : public SessionObject {
   std::size_t footprint() const override { return 16; }
 };
 
-struct Figures {
-  std::size_t bytes, objects;
-  std::array<std::size_t, kObjectKindCount> kind_bytes, kind_objects;
-  bool operator==(const Figures&) const = default;
-};
-
-template <class A>
-Figures figures(const A& a) {
-  Figures f{a.live_bytes(), a.live_objects(), {}, {}};
-  for (std::size_t k = 0; k < kObjectKindCount; ++k) {
-    f.kind_bytes[k] = a.bytes(static_cast<ObjectKind>(k));
-    f.kind_objects[k] = a.objects(static_cast<ObjectKind>(k));
-  }
-  return f;
-}
+using test::Figures;
+using test::figures;
 
 std::shared_ptr<Store> make_store() {
   return std::make_shared<Store>(StoreOptions{Guid::from_seed(42), 1});

@@ -6,6 +6,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <string>
 #include <thread>
 
 namespace ics {
@@ -732,20 +733,24 @@ struct Harness {
   }
 };
 
-TEST(StoreDifferential, CollectChangesMatchesModelAndBruteForce) {
-  for (std::uint64_t seed : {1u, 2u, 3u, 4u}) {
-    Harness h(seed);
-    for (int round = 0; round < 40; ++round) {
-      int steps = static_cast<int>(h.rng() % 25);
-      for (int i = 0; i < steps; ++i) {
-        ASSERT_NO_FATAL_FAILURE(h.step()) << "seed " << seed;
-      }
-      ASSERT_TRUE(h.store.check_invariants().ok())
-          << "seed " << seed << ": " << h.store.check_invariants().error().to_string();
-      for (int q = 0; q < 3; ++q) ASSERT_NO_FATAL_FAILURE(h.verify(h.random_unseen())) << seed;
-    }
+// One case per seed (named seed_<n>), so that a failure names the seed that reproduces it.
+class StoreDifferentialSeed : public ::testing::TestWithParam<std::uint64_t> {};
+
+TEST_P(StoreDifferentialSeed, CollectChangesMatchesModelAndBruteForce) {
+  Harness h(GetParam());
+  for (int round = 0; round < 40; ++round) {
+    SCOPED_TRACE("round " + std::to_string(round));
+    int steps = static_cast<int>(h.rng() % 25);
+    for (int i = 0; i < steps; ++i) ASSERT_NO_FATAL_FAILURE(h.step());
+    ASSERT_TRUE(h.store.check_invariants().ok()) << h.store.check_invariants().error().to_string();
+    for (int q = 0; q < 3; ++q) ASSERT_NO_FATAL_FAILURE(h.verify(h.random_unseen()));
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Store, StoreDifferentialSeed, ::testing::Values(1u, 2u, 3u, 4u),
+                         [](const ::testing::TestParamInfo<std::uint64_t>& info) {
+                           return "seed_" + std::to_string(info.param);
+                         });
 
 TEST(StoreDifferential, ChangesAfterAPointAreExactlyTheLaterOnes) {
   Harness h(77);

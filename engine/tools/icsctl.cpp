@@ -1,5 +1,5 @@
 // icsctl: the command-line view of the engine's wire formats. Its output is a
-// contract other tools rely on (shared/design.md); keep the JSON shapes as
+// contract other tools rely on (README.md, "icsctl"); keep the JSON shapes as
 // they are. Malformed input: exit 2 and "error: <ErrorName>: <what>".
 #include <fstream>
 #include <iostream>

@@ -1,5 +1,5 @@
 // `icsctl sync`: a real conversation against the built-in engine, kept as
-// bytes (the contract is in shared/design.md, "Contracts").
+// bytes (the files and summary.json are a contract: README.md, "icsctl").
 #pragma once
 
 #include <string>

@@ -1,8 +1,7 @@
 // Runs a batch of fibers on one of the two schedulers the stress harness uses, for the
 // sanitizer self-tests: round_robin on the calling thread, or work_stealing over the calling
 // thread plus helper threads. run_fibers() returns only after every fiber has been joined and
-// every helper thread has exited (a blocked fiber at exit hangs the process; see
-// shared/notes/fibers-and-sanitizers.md, item 5).
+// every helper thread has exited (a fiber still blocked at exit hangs the process).
 // Threading: call once per process, from main(): it installs the scheduling algorithm of the
 // calling thread for the rest of the process. Stacks are fixedsize_stack (malloc'd,
 // thread-safe, scanned by LeakSanitizer) of kStackBytes: Boost's default 128 KiB reaches

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """ctest driver for ics-stress (label `stress`): runs the binary, checks its exit code and its
-JSON result against the contract (shared/design.md, ci/README.md "ics-stress JSON").
+JSON result against the contract (ci/README.md, "ics-stress JSON").
 
   run_stress.py BIN clean ARGS...        exit 0, verdict clean, no findings, nothing left charged
   run_stress.py BIN growth BYTES ARGS... --inject-growth BYTES: exit 1, one Memory-growth of kind

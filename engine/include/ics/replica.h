@@ -222,7 +222,7 @@ class Replica {
   Globcnt local_counter_ = 0;
   std::uint64_t clock_ = 0;
 #if defined(ICS_SEEDED_BUG_REPLICA_SYNC_HISTORY)
-  // Seeded bug (issue 14): the IdsetGiven of every download, kept "to resend after a failed
+  // Seeded bug (ci/bugzoo, uncharged growth): the IdsetGiven of every download, kept "to resend after a failed
   // sync"; the trim to the last one was forgotten. Reachable, freed with the replica.
   std::vector<Bytes> given_history_;
 #endif

@@ -176,7 +176,7 @@ class Session {
   std::size_t live_ = 0;
   bool self_charged_ = false;
 #if defined(ICS_SEEDED_BUG_SESSION_UNCHARGED_LOG)
-  // Seeded bug (issue 14): what every released handle named, kept "for stale-handle
+  // Seeded bug (ci/bugzoo, uncharged growth): what every released handle named, kept "for stale-handle
   // diagnostics", one entry per release, never trimmed and charged to no account.
   std::map<std::uint32_t, ObjectKind> released_;
 #endif

@@ -1,4 +1,4 @@
-#include "ics/testing/oracles.h"
+#include "ics/testkit/oracles.h"
 
 #include <algorithm>
 #include <map>

@@ -1,6 +1,6 @@
-#include "ics/testing/heap.h"
+#include "ics/testkit/heap.h"
 
-#include "ics/testing/sanitizers.h"
+#include "ics/testkit/sanitizers.h"
 
 #if defined(ICS_SANITIZER_HEAP)
 #include <sanitizer/allocator_interface.h>

@@ -1,16 +1,9 @@
-#include "ics/testing/workload.h"
+#include "ics/testkit/workload.h"
 
 #include <cstring>
 #include <string>
 
 namespace ics::testkit {
-
-std::uint64_t Rng::next() {
-  std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 std::string_view name(Op op) {
   static constexpr std::string_view kNames[] = {
@@ -91,23 +84,23 @@ PropertyBag Workload::random_props() {
   ++serial_;
   b.set(PropValue::unicode(tags::kSubject, "subject " + std::to_string(serial_) + " " +
                                                text(rng_, rng_.below(16))));
-  if (rng_.chance(60)) {
-    const bool long_body = rng_.chance(options_.long_body_percent);
+  if (rng_.percent(60)) {
+    const bool long_body = rng_.percent(options_.long_body_percent);
     b.set(PropValue::unicode(tags::kBody, text(rng_, long_body ? 2000 + rng_.below(3000) : rng_.below(80))));
   }
-  if (rng_.chance(60)) b.set(PropValue::integer(tags::kImportance, rng_.below(3)));
-  if (rng_.chance(50)) b.set(PropValue::integer(workload_tags::kInteger64, rng_.next()));
-  if (rng_.chance(50)) b.set(PropValue::integer(workload_tags::kBoolean, rng_.below(2)));
-  if (rng_.chance(70)) {
+  if (rng_.percent(60)) b.set(PropValue::integer(tags::kImportance, rng_.below(3)));
+  if (rng_.percent(50)) b.set(PropValue::integer(workload_tags::kInteger64, rng_.next()));
+  if (rng_.percent(50)) b.set(PropValue::integer(workload_tags::kBoolean, rng_.below(2)));
+  if (rng_.percent(70)) {
     b.set(PropValue::integer(tags::kMessageDeliveryTime, kFiletime2020 + rng_.below(40) * 10000000ull));
   }
-  if (rng_.chance(40)) b.set(floating(rng_));
-  if (rng_.chance(40)) b.set(binary(rng_));
-  if (rng_.chance(30)) b.set(multi_int(rng_));
-  if (rng_.chance(30)) b.set(multi_string(rng_));
-  if (rng_.chance(30)) b.set(PropValue{workload_tags::kGuid, std::nullopt, Guid::from_seed(rng_.next())});
-  if (rng_.chance(30)) b.set(named_value(rng_.next()));
-  if (rng_.chance(25)) {
+  if (rng_.percent(40)) b.set(floating(rng_));
+  if (rng_.percent(40)) b.set(binary(rng_));
+  if (rng_.percent(30)) b.set(multi_int(rng_));
+  if (rng_.percent(30)) b.set(multi_string(rng_));
+  if (rng_.percent(30)) b.set(PropValue{workload_tags::kGuid, std::nullopt, Guid::from_seed(rng_.next())});
+  if (rng_.percent(30)) b.set(named_value(rng_.next()));
+  if (rng_.percent(25)) {
     static constexpr std::uint64_t kFlags[] = {0x0, 0x1, 0x8, 0x9, 0x10};
     b.set(PropValue::integer(tags::kMessageFlags, kFlags[rng_.below(5)]));
   }
@@ -116,7 +109,7 @@ PropertyBag Workload::random_props() {
 
 Status Workload::populate(std::size_t messages) {
   for (std::size_t i = 0; i < messages; ++i) {
-    ICS_TRY(create_message(folder_, rng_.chance(options_.fai_percent)));
+    ICS_TRY(create_message(folder_, rng_.percent(options_.fai_percent)));
   }
   for (std::size_t i = 0; i < messages / 4; ++i) ICS_TRY(create_message(elsewhere_, false));
   for (int i = 0; i < 3; ++i) ICS_TRY(folder_create());
@@ -174,12 +167,12 @@ Result<std::optional<Mid>> Workload::pick(Fid fid, MessageKind kind) {
 }
 
 Result<std::optional<Mid>> Workload::pick_any(Fid fid) {
-  return pick(fid, rng_.chance(options_.fai_percent) ? MessageKind::Associated : MessageKind::Normal);
+  return pick(fid, rng_.percent(options_.fai_percent) ? MessageKind::Associated : MessageKind::Normal);
 }
 
 Result<bool> Workload::create_message(Fid fid, bool associated) {
   ICS_TRY_ASSIGN(Mid mid, store_->create_message(fid, random_props(), associated));
-  if (rng_.chance(options_.read_percent)) ICS_TRY(store_->set_read(mid, true));
+  if (rng_.percent(options_.read_percent)) ICS_TRY(store_->set_read(mid, true));
   if (fid == folder_) note(log_.created, mid.globcnt);
   return true;
 }
@@ -197,9 +190,9 @@ Result<bool> Workload::modify(MessageKind kind) {
     }
   } else {
     for (const PropValue& v : fresh.values()) {
-      if (rng_.chance(40)) changes.set.set(v);
+      if (rng_.percent(40)) changes.set.set(v);
     }
-    if (!now.props.empty() && rng_.chance(40)) {
+    if (!now.props.empty() && rng_.percent(40)) {
       changes.remove.push_back(now.props.values()[rng_.below(now.props.size())].tag);
     }
   }
@@ -240,7 +233,7 @@ Result<std::optional<Fid>> Workload::pick_subfolder() {
 
 Result<bool> Workload::folder_create() {
   ICS_TRY_ASSIGN(std::optional<Fid> under, pick_subfolder());
-  const Fid parent = under && rng_.chance(50) ? *under : folder_;
+  const Fid parent = under && rng_.percent(50) ? *under : folder_;
   ICS_TRY(store_->create_folder(parent, "folder " + std::to_string(++serial_)));
   return true;
 }
@@ -250,7 +243,7 @@ Result<bool> Workload::folder_rename() {
   if (!fid) return false;
   PropChanges changes;
   changes.set.set(PropValue::unicode(tags::kDisplayName, "renamed " + std::to_string(++serial_)));
-  if (rng_.chance(50)) changes.set.set(PropValue::unicode(workload_tags::kContainerClass, "IPF.Note"));
+  if (rng_.percent(50)) changes.set.set(PropValue::unicode(workload_tags::kContainerClass, "IPF.Note"));
   ICS_TRY(store_->modify_folder(*fid, changes));
   return true;
 }
@@ -258,7 +251,7 @@ Result<bool> Workload::folder_rename() {
 Result<bool> Workload::folder_delete() {
   ICS_TRY_ASSIGN(std::optional<Fid> fid, pick_subfolder());
   if (!fid) return false;
-  ICS_TRY(store_->delete_folder(*fid, rng_.chance(50) ? DeleteKind::Hard : DeleteKind::Soft));
+  ICS_TRY(store_->delete_folder(*fid, rng_.percent(50) ? DeleteKind::Hard : DeleteKind::Soft));
   return true;
 }
 

@@ -26,21 +26,9 @@
 #include "ics/errors.h"
 #include "ics/props.h"
 #include "ics/store.h"
+#include "ics/testkit/random.h"
 
 namespace ics::testkit {
-
-// splitmix64: tiny, fast, deterministic.
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next();
-  // Uniform in [0, n) (0 for n == 0).
-  std::uint64_t below(std::uint64_t n) { return n == 0 ? 0 : next() % n; }
-  bool chance(unsigned percent) { return below(100) < percent; }
-
- private:
-  std::uint64_t state_;
-};
 
 // Properties the workload sets, beside PidTagSubject, PidTagBody,
 // PidTagImportance, PidTagMessageDeliveryTime and PidTagMessageFlags.

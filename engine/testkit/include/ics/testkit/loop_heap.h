@@ -60,7 +60,7 @@
 #include <vector>
 
 #include "ics/errors.h"
-#include "ics/testing/heap.h"
+#include "ics/testkit/heap.h"
 
 namespace ics::testkit {
 

@@ -1,4 +1,4 @@
-#include "ics/testing/loop_heap.h"
+#include "ics/testkit/loop_heap.h"
 
 #include <algorithm>
 #include <cstdio>
