@@ -7,13 +7,15 @@ import sys
 from typing import Dict, List, Optional, Tuple
 
 from . import known as known_mod
+from . import loop_cli
 from .locate import DEFAULT_PREFIXES, locate
 from .model import Finding, Occurrence, series_label
 from .reports import sort_findings, to_json, to_markdown, to_sarif
 from .grouping import group
+from .replay import DEFAULT_RUNS, DEFAULT_TIMEOUT, ReplayOptions, reliability, spec_of
 from .reproduce import ARTIFACT_PREFIXES, describe
 from .sanitizer_logs import parse_log
-from .severity import severity
+from .severity import access_class, ics_impact, severity
 from .stress_json import load_json, looks_like_stress, parse_stress
 from .svg import plot
 
@@ -29,7 +31,8 @@ class UsageError(Exception):
 def parse_args(argv: List[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         prog="ics-triage", description="Turn sanitizer, libFuzzer and ics-stress output into "
-        "deduplicated findings (report.md, report.json, report.sarif).")
+        "deduplicated findings (report.md, report.json, report.sarif). The loop: "
+        "`ics-triage verify|adopt|bisect --help`.")
     p.add_argument("inputs", nargs="+", help="log files, ics-stress JSON files, or folders")
     p.add_argument("--out", dest="out_dir", help="write report.md/.json/.sarif, plots/, repro/ here")
     p.add_argument("--md", help="report.md path (default OUT/report.md)")
@@ -51,6 +54,14 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
                    help="keep template arguments in crash-state function names")
     p.add_argument("--run-info", help="JSON of the run's own figures (fuzz, stress, coverage) "
                    "to include in report.md and report.json under `run`")
+    p.add_argument("--reliability", type=int, nargs="?", const=DEFAULT_RUNS, default=0,
+                   metavar="N", help="replay each new finding N times (default N: "
+                   f"{DEFAULT_RUNS}): 'reproduced k/N', k < N labelled flaky")
+    p.add_argument("--stress-binary", help="ics-stress for replays (default: the command's)")
+    p.add_argument("--replay-timeout", type=int, default=DEFAULT_TIMEOUT,
+                   help=f"seconds per replay (default {DEFAULT_TIMEOUT})")
+    p.add_argument("--verify", dest="verify_json", help="verify.json of `ics-triage verify`: "
+                   "its fixed / regressed findings go into the reports")
     p.add_argument("-q", "--quiet", action="store_true", help="no per-finding lines on stdout")
     return p.parse_args(argv)
 
@@ -142,16 +153,16 @@ def write_plots(findings: List[Finding], out_dir: Optional[str]) -> Dict[str, st
     return plots
 
 
-def load_run_info(path: Optional[str]) -> Optional[Dict]:
+def load_run_info(path: Optional[str], flag: str = "--run-info") -> Optional[Dict]:
     if not path:
         return None
     try:
         with open(path, encoding="utf-8") as f:
             run = json.load(f)
     except (OSError, ValueError) as e:
-        raise UsageError(f"--run-info {path}: {e}") from e
+        raise UsageError(f"{flag} {path}: {e}") from e
     if not isinstance(run, dict):
-        raise UsageError(f"--run-info {path}: not a JSON object")
+        raise UsageError(f"{flag} {path}: not a JSON object")
     return run
 
 
@@ -169,18 +180,23 @@ def write_reports(args: argparse.Namespace, findings: List[Finding], inputs: int
         os.makedirs(out, exist_ok=True)
     plots = write_plots(findings, out)
     run = load_run_info(args.run_info)
+    verified = load_run_info(args.verify_json, "--verify")
     _write(args.md or (out and os.path.join(out, "report.md")),
-           to_markdown(findings, inputs, plots, run))
+           to_markdown(findings, inputs, plots, run, verified))
+    doc = to_json(findings, inputs, plots, run)
+    if verified is not None:
+        doc["verify"] = verified
     _write(args.json_path or (out and os.path.join(out, "report.json")),
-           json.dumps(to_json(findings, inputs, plots, run), indent=2, sort_keys=True) + "\n")
+           json.dumps(doc, indent=2, sort_keys=True) + "\n")
     _write(args.sarif or (out and os.path.join(out, "report.sarif")),
            json.dumps(to_sarif(findings), indent=2) + "\n")
 
 
 def print_summary(findings: List[Finding], files: int, quiet: bool) -> None:
     for f in findings if not quiet else []:
+        rel = f"; {f.reliability['label']}" if f.reliability else ""
         print(f"{f.status.upper():10} {f.severity:6} {f.title}  {' / '.join(f.state)}  "
-              f"[{len(f.occurrences)}x, {f.id}]")
+              f"[{len(f.occurrences)}x, {f.id}{rel}]")
     n = {s: sum(1 for f in findings if f.status == s) for s in ("new", "regression", "known")}
     print(f"ics-triage: {files} file(s), {len(findings)} finding(s): {n['new']} new, "
           f"{n['regression']} regression(s), {n['known']} known")
@@ -194,10 +210,17 @@ def run(args: argparse.Namespace) -> int:
     occurrences = [occ for path in files for occ in read_occurrences(path)]
     findings = group(occurrences, args.keep_template_args, args.target)
     known_mod.classify(findings, entries)
+    replay = ReplayOptions(repo_root=args.repo_root, binary_dirs=args.binary_dirs,
+                           stress_binary=args.stress_binary, timeout=args.replay_timeout,
+                           keep_templates=args.keep_template_args)
     for f in findings:
         f.severity = severity(f.type, f.first.details)
+        f.access, f.impact = access_class(f.type, f.first.details), ics_impact(f.type, f.first.details)
         describe(f, args)
+        f.reproducer["replay"] = spec_of(f)
         f.location = locate(f, args.repo_root, args.prefixes)
+        if args.reliability and f.status != "known":
+            f.reliability = reliability(f.reproducer["replay"], f.key, args.reliability, replay)
     findings = sort_findings(findings)
     write_reports(args, findings, len(files))
     print_summary(findings, len(files), args.quiet)
@@ -205,6 +228,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: List[str]) -> int:
+    if argv and argv[0] in loop_cli.SUBCOMMANDS:  # verify, adopt, bisect (a folder: ./verify)
+        return loop_cli.main(argv)
     args = parse_args(argv)
     try:
         return run(args)

@@ -1,7 +1,9 @@
 """ci/known-findings.json: a list of {key | type + state, status: open | fixed, note, issue}.
 A finding that matches an open entry is known, one that matches a fixed entry is a
 regression, any other is new."""
+import hashlib
 import json
+import os
 from typing import Any, Dict, List
 
 from .model import Finding, make_key
@@ -58,3 +60,54 @@ def classify(findings: List[Finding], entries: List[Dict[str, Any]]) -> None:
             f.status = "new"
         else:
             f.status = "known" if entry["status"] == "open" else "regression"
+
+
+# ---- the loop: ids, reproducers, fixed / regressed marks, writing the file back ----------
+
+def entry_key(entry: Dict[str, Any]) -> str:
+    return _entry_key(entry)
+
+
+def entry_id(entry: Dict[str, Any]) -> str:
+    """The finding id of an entry (the same as report.json's `id`)."""
+    return hashlib.sha1(_entry_key(entry).encode()).hexdigest()[:12]
+
+
+def find_entry(entries: List[Dict[str, Any]], which: str) -> Dict[str, Any]:
+    """The entry whose id, id prefix (6+ characters) or key is `which`."""
+    hits = [e for e in entries if which in (_entry_key(e), entry_id(e))
+            or (len(which) >= 6 and entry_id(e).startswith(which))]
+    if len(hits) != 1:
+        raise KnownError(f"{which}: {'no' if not hits else len(hits)} matching known finding(s)")
+    return hits[0]
+
+
+def save_known(path: str, entries: List[Dict[str, Any]]) -> None:
+    """One entry per block, one key a line (nested values on the key's line); replaces the
+    file atomically."""
+    def block(e: Dict[str, Any]) -> str:
+        first = [k for k in ("key", "type", "state", "status") if k in e]
+        keys = first + sorted(k for k in e if k not in first)
+        return "  {\n" + ",\n".join(f"    {json.dumps(k)}: {json.dumps(e[k])}" for k in keys) + "\n  }"
+    text = "[\n" + ",\n".join(block(e) for e in entries) + "\n]\n"
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def mark_fixed(entry: Dict[str, Any], commit: str, date: str, runs: int) -> None:
+    entry["status"] = "fixed"
+    entry["fixed"] = {"commit": commit, "date": date, "runs": runs}
+    entry.pop("regressed", None)
+    entry.setdefault("history", []).append({"event": "fixed", "commit": commit, "date": date})
+
+
+def mark_regressed(entry: Dict[str, Any], commit: str, date: str) -> bool:
+    """Record the first time a fixed finding came back; True when this is that first time.
+    The entry stays `fixed`, so triage keeps reporting the finding as a regression."""
+    if entry.get("regressed"):
+        return False
+    entry["regressed"] = {"commit": commit, "date": date}
+    entry.setdefault("history", []).append({"event": "regressed", "commit": commit, "date": date})
+    return True

@@ -43,6 +43,9 @@ class Finding:
     severity: str = "None"
     location: Optional[Dict[str, Any]] = None  # SARIF-ready {uri, line, column, fallback}
     reproducer: Dict[str, Any] = field(default_factory=dict)
+    access: str = ""  # access class (severity.access_class)
+    impact: str = ""  # what it does to an ICS deployment (severity.ics_impact)
+    reliability: Optional[Dict[str, Any]] = None  # {runs, reproduced, flaky} (replay.reliability)
 
     @property
     def key(self) -> str:

@@ -7,6 +7,7 @@ from .frames import Frame, normalize_function
 from .model import Finding, series_label
 from .severity import SARIF_SCORE
 from .svg import byte_label
+from .verify import to_markdown as verify_lines
 
 TOOL = "ics-triage"
 SCHEMA_VERSION = 1
@@ -49,11 +50,12 @@ def finding_json(f: Finding, plot: Optional[str]) -> Dict[str, Any]:
         "series": f.series, "site": occ.sites[0] if occ.sites else None, "sites": occ.sites,
         "series_samples": occ.series_samples,
         "id": f.id, "key": f.key, "type": f.type, "state": f.state, "status": f.status,
-        "severity": f.severity, "count": len(f.occurrences), "known": _known(f),
+        "severity": f.severity, "access": f.access, "impact": f.impact,
+        "reliability": f.reliability, "count": len(f.occurrences), "known": _known(f),
         "location": f.location,
         "reproducer": {k: f.reproducer.get(k) for k in
                        ("target", "input", "binary", "command", "minimized", "minimized_bytes",
-                        "minimize_status")},
+                        "minimize_status", "replay")},
         "sources": [{"file": o.source, "line": o.source_line} for o in f.occurrences],
         "stack": _stack(occ.frames), "allocation_stack": _stack(occ.alloc_frames),
         "free_stack": _stack(occ.free_frames), "gtest": occ.gtest, "details": details,
@@ -85,14 +87,23 @@ def _cell(text: str) -> str:
 
 
 def _table(findings: List[Finding]) -> List[str]:
-    rows = ["| # | status | severity | type | crash state | count | id |",
-            "|---|---|---|---|---|---|---|"]
+    rows = ["| # | status | severity | access | type | crash state | count | reproduced | id |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for n, f in enumerate(findings, 1):
         status = f.status if f.status == "known" else f"**{f.status}**"
         state = "<br>".join(_cell(s) for s in f.state) or "(no frames)"
-        rows.append(f"| {n} | {status} | {f.severity} | {_cell(f.title)} | {state} | "
-                    f"{len(f.occurrences)} | `{f.id}` |")
+        rel = _reliability_cell(f)
+        rows.append(f"| {n} | {status} | {f.severity} | {f.access} | {_cell(f.title)} | {state} | "
+                    f"{len(f.occurrences)} | {rel} | `{f.id}` |")
     return rows
+
+
+def _reliability_cell(f: Finding) -> str:
+    r = f.reliability
+    if not r or not r.get("runs"):
+        return ""
+    text = f"{r['reproduced']}/{r['runs']}"
+    return f"**{text} flaky**" if r.get("flaky") else text
 
 
 def _code(title: str, lines: List[str]) -> List[str]:
@@ -152,8 +163,10 @@ def _sites_table(f: Finding) -> List[str]:
 
 def _section(n: int, f: Finding, plot: Optional[str]) -> List[str]:
     occ = f.first
-    out = [f"## {n}. {f.title} ({f.status}, severity {f.severity})", "",
+    flaky = ", **flaky**" if f.reliability and f.reliability.get("flaky") else ""
+    out = [f"## {n}. {f.title} ({f.status}, severity {f.severity}{flaky})", "",
            f"- key: `{f.key}`", f"- id: `{f.id}`",
+           f"- access: {f.access}", f"- ICS impact: {f.impact}",
            f"- crash state: {' / '.join(f'`{s}`' for s in f.state) or '(no frames)'}",
            f"- location: {_location_line(f)}",
            f"- seen {len(f.occurrences)} time(s): "
@@ -170,7 +183,12 @@ def _section(n: int, f: Finding, plot: Optional[str]) -> List[str]:
             out.append(f"- {k.replace('_', ' ')}: {occ.details[k]}")
     if occ.gtest:
         out.append(f"- test: `{occ.gtest}`")
-    out += _reproducer_lines(f) + [""]
+    out += _reproducer_lines(f)
+    if f.reliability:
+        out.append(f"- reliability: {f.reliability['label']}"
+                   + (f" (last replay: {f.reliability['last']})"
+                      if f.reliability.get("last") and f.reliability.get("flaky") else ""))
+    out.append("")
     if plot:
         out += [f"![live bytes over loops]({plot})", ""]
     out += _sites_table(f)
@@ -232,13 +250,17 @@ def _run_lines(run: Dict[str, Any]) -> List[str]:
 
 
 def to_markdown(findings: List[Finding], inputs: int, plots: Dict[str, str],
-                run: Optional[Dict[str, Any]] = None) -> str:
+                run: Optional[Dict[str, Any]] = None,
+                verified: Optional[Dict[str, Any]] = None) -> str:
     s = summary(findings, inputs)
     out = ["# ics-triage report", "",
            f"{s['inputs']} input file(s), {s['reports']} report(s), {s['findings']} finding(s): "
            f"{s['new']} new, {s['regression']} regression(s), {s['known']} known.", ""]
     if findings:
         out += _table(findings) + [""]
+    if verified:
+        out += verify_lines(verified.get("results", []), str(verified.get("commit", "")),
+                            str(verified.get("date", "")))
     if run:
         out += _run_lines(run)
     for n, f in enumerate(findings, 1):
@@ -277,6 +299,9 @@ def _result(f: Finding, index: int) -> Dict[str, Any]:
            f"{len(f.occurrences)} time(s))"
     if f.first.sites:
         text += f". Allocation site: {site_text(f.first.sites[0])}"
+    text += f". Access: {f.access}. ICS impact: {f.impact}"
+    if f.reliability and f.reliability.get("runs"):
+        text += f". {f.reliability['label'][0].upper()}{f.reliability['label'][1:]}"
     if f.reproducer.get("command"):
         text += f". Reproduce: {f.reproducer['command']}"
     return {"ruleId": rule_id(f.type), "ruleIndex": index, "level": _level(f),
@@ -288,6 +313,10 @@ def _result(f: Finding, index: int) -> Dict[str, Any]:
             "properties": {"key": f.key, "status": f.status, "severity": f.severity,
                            "state": f.state, "count": len(f.occurrences),
                            "locationIsPlaceholder": bool(loc.get("fallback")),
+                           "access": f.access, "impact": f.impact,
+                           **({"reliability": {k: f.reliability.get(k) for k in
+                                               ("runs", "reproduced", "flaky")}}
+                              if f.reliability and f.reliability.get("runs") else {}),
                            **({"series": f.series} if f.series else {}),
                            **({"site": f.first.sites[0]} if f.first.sites else {})}}
 

@@ -19,6 +19,9 @@ _SAN_ERROR = re.compile(
 _UBSAN = re.compile(r"(?:^|\s)(?:(\S+?):(\d+):(\d+): )?runtime error: (.*?)\s*$")
 _TSAN = re.compile(r"WARNING: ThreadSanitizer: (.*?)(?: \(pid=\d+\))?\s*$")
 _ORACLE = re.compile(r"oracle failed: (.*?) at (\S+?):(\d+)\s*$")
+# fuzz_heap.h's whole-heap oracle: "oracle failed: fuzz_x: process live heap bytes (...) not
+# back at baseline: 77447 -> 78319 (+872), and ..." (no FILE:LINE; it traps after)
+_ORACLE_TARGET = re.compile(r"oracle failed: (fuzz_\w+): (.*?)\s*$")
 
 # ---- context and detail lines -----------------------------------------------------------
 
@@ -45,13 +48,16 @@ class _Context:
         self.running: Optional[str] = None
         self.gtest: Optional[str] = None
         self.timeout: Optional[int] = None
+        self.status: Optional[str] = None  # "ErrorCode: what" on the line just before
 
     def copy(self) -> "_Context":
         out = _Context()
         out.running, out.gtest, out.timeout = self.running, self.gtest, self.timeout
+        out.status = self.status
         return out
 
     def feed(self, line: str) -> None:
+        self.status = status_what(line)
         m = _RUNNING.match(line)
         if m:
             self.running = m.group(1) or m.group(2)
@@ -65,9 +71,32 @@ class _Context:
             self.timeout = int(m.group(1))
 
 
+_STATUS = re.compile(r"^([A-Z][A-Za-z]+): (.+)$")  # ics::Error::to_string(): "FormatError: ..."
+# The ErrorCode names of engine/include/ics/errors.h (a unit test keeps them in step).
+ERROR_NAMES = frozenset("""GeneralFailure OutOfMemory InvalidParameter AccessDenied NotSupported
+    NotFound ObjectModified ObjectDeleted UnknownFlags TooBig StreamSizeError NullObject RpcFormat
+    FormatError BufferTooSmall SyncObjectDeleted SyncIgnore SyncConflict SyncNoParent SyncIncest
+    SyncUnsynchronized SyncProgress NewerClientChange""".split())
+
+
+def status_what(line: str) -> Optional[str]:
+    """'FormatError: XidSize must be' from 'FormatError: XidSize must be 17 to 24 (at byte 8)':
+    the error name and the words of its message before the first number, ':' or '('."""
+    m = _STATUS.match(line.strip())
+    if not m or m.group(1) not in ERROR_NAMES:
+        return None
+    text = re.split(r": | \(", m.group(2), maxsplit=1)[0]
+    words = []
+    for word in text.split()[:6]:
+        if re.search(r"\d", word):
+            break
+        words.append(word)
+    return f"{m.group(1)}: {' '.join(words)}" if words else m.group(1)
+
+
 def _header(line: str) -> Optional[Tuple[str, re.Match]]:
     for kind, rx in (("san", _SAN_ERROR), ("tsan", _TSAN), ("oracle", _ORACLE),
-                     ("ubsan", _UBSAN)):
+                     ("oracle-target", _ORACLE_TARGET), ("ubsan", _UBSAN)):
         m = rx.search(line)
         if m:
             return kind, m
@@ -299,11 +328,28 @@ def _from_tsan(header: str, lines: List[str], ctx: _Context) -> List[Occurrence]
 
 def _from_oracle(m: re.Match, ctx: _Context) -> List[Occurrence]:
     """ICS_FUZZ_CHECK's line. Its state is the condition and the file, not the stack: the
-    replay driver dies on the trap without one, libFuzzer prints one, and both must agree."""
+    replay driver dies on the trap without one, libFuzzer prints one, and both must agree.
+    When the harness printed the failed call's error just before (`check(st)` in
+    fuzz_sync_session: "GeneralFailure: replica lacks message ..."), its name and first words
+    go in the middle: a generic condition such as `st.ok()` does not merge different bugs."""
     occ = Occurrence(type="Oracle-failure", running=ctx.running, gtest=ctx.gtest)
     occ.details["message"] = f"oracle failed: {m.group(1)}"
     occ.location = (m.group(2), int(m.group(3)), 0)
     occ.state = [m.group(1), os.path.basename(m.group(2))]
+    if ctx.status:
+        occ.details["status"] = ctx.status
+        occ.state.insert(1, ctx.status)
+    return [occ]
+
+
+def _from_target_oracle(m: re.Match, ctx: _Context) -> List[Occurrence]:
+    """A harness oracle that names its target instead of a FILE:LINE; the state is what it
+    says without numbers or parentheses, and the target."""
+    occ = Occurrence(type="Oracle-failure", running=ctx.running, gtest=ctx.gtest)
+    occ.details["message"] = f"oracle failed: {m.group(1)}: {m.group(2)}"
+    text = re.sub(r"\([^)]*\)", "", m.group(2)).split(": ")[0]
+    what = " ".join(w for w in text.split() if not re.search(r"\d", w))
+    occ.state = [what or "oracle", m.group(1)]
     return [occ]
 
 
@@ -333,6 +379,8 @@ def parse_log(text: str, source: str) -> List[Occurrence]:
             new = _from_tsan(m.group(1), lines, ctx)
         elif kind == "oracle":
             new = _from_oracle(m, ctx)
+        elif kind == "oracle-target":
+            new = _from_target_oracle(m, ctx)
         else:
             new = _from_ubsan(m, lines, ctx)
         for occ in new:

@@ -86,6 +86,18 @@ class LibFuzzerTriageTest(unittest.TestCase):
         self.assertIn("ERROR: AddressSanitizer: heap-buffer-overflow", run.stdout)
         self.assertIn("READ of size 1", run.stdout)
 
+    def test_reliability_of_the_crash_and_the_timeout(self):
+        # the crash and the timeout replay with the libFuzzer binary that found them, from the
+        # artifact, the timeout with -timeout=1: both every time
+        rc, out, report = run_tool([self.logs], "--binary-dir", BIN_DIR, "--reliability", "3",
+                                   "--source-prefix", TEST_PREFIX)
+        read = by_type(report, "Heap-buffer-overflow READ 1")[0]
+        self.assertEqual(read["reproducer"]["replay"]["kind"], "fuzz")
+        self.assertEqual(read["reliability"]["label"], "reproduced 3/3", out)
+        timeout = by_type(report, "Timeout")[0]
+        self.assertEqual(timeout["reproducer"]["replay"]["flags"], ["-timeout=1"])
+        self.assertEqual(timeout["reliability"]["label"], "reproduced 3/3", out)
+
 
 if __name__ == "__main__":
     require("TRIAGE_HAVE_LIBFUZZER", "libFuzzer needs clang")

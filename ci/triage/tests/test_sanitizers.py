@@ -3,15 +3,30 @@ folder's CMakeLists.txt (ASan + UBSan + LSan, with the preset's compiler), then 
 logs. Exit 77 (skipped) when the build could not make sanitized programs."""
 import json
 import os
+import subprocess
+import sys
 import unittest
 
-from triage_testlib import (temp_dir, BIN_DIR, BUGGY, TEST_PREFIX, by_type, marker_line, require,
-                            run_program, run_tool)
+from triage_testlib import (temp_dir, BIN_DIR, BUGGY, TEST_PREFIX, TOOL, by_type, marker_line,
+                            require, run_program, run_tool, sanitizer_env)
 
 SOURCE = os.path.join(BUGGY, "triage_buggy.cpp")
 FUZZ_SOURCE = os.path.join(BUGGY, "fuzz_triage_buggy.cpp")
 SOURCE_URI = TEST_PREFIX + "buggy/triage_buggy.cpp"
 FUZZ_URI = TEST_PREFIX + "buggy/fuzz_triage_buggy.cpp"
+
+
+BISECT_PROGRAM = """// rev REV
+#include <cstdlib>
+__attribute__((noinline)) int read_at(const int* v, int i) { return v[i]; }
+int main(int argc, char** argv) {
+  int* v = new int[8]();
+  int i = std::atoi(argv[1]);
+  int r = i < LIMIT ? read_at(v, i) : 0;
+  delete[] v;
+  return r;
+}
+"""
 
 
 def buggy(*args):
@@ -159,6 +174,64 @@ class SanitizerTriageTest(unittest.TestCase):
         self.assertEqual(status.pop("Heap-use-after-free WRITE 8"), "regression")
         self.assertEqual(set(status.values()), {"new"})
         self.assertEqual(rc, 1)
+
+    def test_reliability_of_a_real_replay_crash(self):
+        # the replay driver, named as the fuzz target's binary: every replay is real ASan output
+        bins = temp_dir("triage-san-bins-")
+        os.symlink(os.path.join(BIN_DIR, "triage_replay_buggy"),
+                   os.path.join(bins, "fuzz_triage_buggy"))
+        rc, out, report = run_tool([self.logs], "--source-prefix", TEST_PREFIX, "--binary-dir",
+                                   bins, "--reliability", "3")
+        read = [f for f in report["findings"] if f["type"] == "Heap-buffer-overflow READ 1"][0]
+        self.assertEqual(read["reliability"]["label"], "reproduced 3/3", out)
+        self.assertEqual(read["reproducer"]["replay"]["kind"], "fuzz")
+        leak = [f for f in report["findings"] if f["type"] == "Direct-leak"][0]
+        self.assertEqual(leak["reliability"]["label"], "not replayed: no reproducer")
+        self.assertEqual(leak["access"], "leak")
+
+    def test_verify_on_real_output(self):
+        # still reproducing (index 9 overflows) stays open; in bounds ("the fix") is marked fixed
+        read = self.one("Heap-buffer-overflow READ 4")
+        program = os.path.join(BIN_DIR, "triage_buggy")
+        known = self.known_file([
+            {"key": read["key"], "status": "open",
+             "reproducer": {"kind": "command", "command": f"{program} read-arg 9"}},
+            {"key": read["key"].replace("READ 4", "READ 8"), "status": "open",
+             "reproducer": {"kind": "command", "command": f"{program} read-arg 3"}}])
+        run = subprocess.run([sys.executable, TOOL, "verify", "--known", known, "--runs", "2",
+                              "--update"], stdout=subprocess.PIPE, text=True, env=sanitizer_env())
+        with open(known, encoding="utf-8") as f:
+            status = [e["status"] for e in json.load(f)]
+        self.assertEqual(status, ["open", "fixed"], run.stdout)
+        self.assertEqual(run.returncode, 0)
+
+    def test_bisect_a_real_asan_crash(self):
+        # a throwaway repository whose program gets a heap overflow at a known commit; each
+        # bisect step compiles it with ASan and replays; the key decides
+        repo = temp_dir("triage-san-bisect-")
+        git = lambda *a: subprocess.run(["git", "-C", repo, *a], check=True, text=True,
+                                        stdout=subprocess.PIPE).stdout.strip()
+        git("init", "-q")
+        git("config", "user.email", "t@example.com")
+        git("config", "user.name", "t")
+        commits = []
+        for i in range(8):
+            limit = "9" if i >= 5 else "8"  # commit 5 lets index 8 through: the bug
+            with open(os.path.join(repo, "prog.cpp"), "w") as f:
+                f.write(BISECT_PROGRAM.replace("LIMIT", limit).replace("REV", str(i)))
+            git("add", "-A")
+            git("commit", "-q", "-m", f"rev {i}")
+            commits.append(git("rev-parse", "HEAD"))
+        known = self.known_file([{"key": "Heap-buffer-overflow READ 4 @ read_at / main",
+                                  "status": "open",
+                                  "reproducer": {"kind": "command", "command": "./prog 8"}}])
+        cxx = os.environ.get("TRIAGE_CXX", "c++")
+        build = f"{cxx} -g -O0 -fsanitize=address -fno-inline prog.cpp -o prog"
+        run = subprocess.run([sys.executable, TOOL, "bisect", "Heap-buffer-overflow READ 4 @ read_at / main",
+                              "--known", known, "--repo-root", repo, "--good", commits[0],
+                              "--build", build], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, env=sanitizer_env())
+        self.assertIn(f"first bad commit: {commits[5]} rev 5", run.stdout)
 
     def test_all_known_exits_zero(self):
         known = self.known_file([{"key": f["key"], "status": "open"} for f in self.report["findings"]])

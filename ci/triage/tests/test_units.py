@@ -519,7 +519,8 @@ class ReportFormatTest(unittest.TestCase):
         cls.rc, cls.out, cls.report = run_tool([LOGS])
 
     def test_json_stable_keys(self):
-        keys = {"id", "key", "type", "state", "status", "severity", "count", "known", "location",
+        keys = {"id", "key", "type", "state", "status", "severity", "access", "impact",
+                "reliability", "count", "known", "location",
                 "reproducer", "sources", "stack", "allocation_stack", "free_stack", "gtest",
                 "details", "samples", "plot", "series", "site", "sites", "series_samples"}
         for f in self.report["findings"]:
@@ -549,7 +550,7 @@ class ReportFormatTest(unittest.TestCase):
             md = f.read()
         self.assertTrue(md.startswith("# ics-triage report"))
         self.assertEqual(md.count("\n## "), len(self.report["findings"]))
-        self.assertIn("| # | status | severity | type | crash state | count | id |", md)
+        self.assertIn("| # | status | severity | access | type | crash state | count | reproduced | id |", md)
 
     def test_artifacts_and_out_dir_are_not_logs(self):
         with tempfile.TemporaryDirectory() as d:
@@ -646,6 +647,8 @@ class ExitCodeAndTableTest(unittest.TestCase):
         for cells in rows:
             example, level = cells[0].strip().strip("`"), cells[1].strip()
             details = {"zero_page": True} if "zero page" in cells[2] else {}
+            if "memory left behind" in cells[2]:
+                details = {"status": "GeneralFailure: memory not back to baseline"}
             self.assertEqual(severity(example, details), level, example)
 
 
