@@ -85,6 +85,19 @@ TEST(GlobsetSpec, BitmaskExampleUnderOtherHighBytes) {
             (std::vector<GlobRange>{{p | 0x01, p | 0x03}, {p | 0x05, p | 0x05}, {p | 0x07, p | 0x09}}));
 }
 
+// Where pushing a common byte costs exactly what it saves, the encoder still pushes when a
+// Bitmask can then follow (five common bytes, several ranges): these encodings are the
+// shortest, and the encoder gives them back unchanged.
+TEST(GlobsetEncoder, PushesForABitmaskWhenSavingAndCostTie) {
+  for (const char* text : {"04 01020304 01 05 42 00 06 50 02 0607 50 00",
+                           "03 010203 03 040503 01 05 02 0514 01 07 42 08 41 50 50 50 00"}) {
+    Bytes want = hex(text);
+    auto s = decode_globset(ByteView(want));
+    ASSERT_TRUE(s.ok()) << text;
+    EXPECT_EQ(to_hex(encode_globset(*s)), to_hex(want)) << text;
+  }
+}
+
 // [MS-OXCFXICS] 3.1.5.4.3.1.1: a Push that places the sixth byte is a
 // singleton and pops itself.
 TEST(GlobsetSpec, PushToSixIsSingletonAndAutoPops) {
