@@ -177,6 +177,38 @@ TEST(Charge, FailedGrowChangesNothing) {
   EXPECT_EQ(empty.resize(1).code(), ErrorCode::NullObject);
 }
 
+// reset() ends the charge: the account gets its bytes and object back once, and the
+// empty charge can no longer be resized or released again.
+TEST(Charge, ResetEndsTheChargeOnce) {
+  MemoryAccount a;
+  {
+    auto c = Charge::make(a, ObjectKind::TransferState, 300);
+    ASSERT_TRUE(c.ok());
+    c->reset();
+    EXPECT_FALSE(c->active());
+    EXPECT_EQ(c->bytes(), 0u);
+    EXPECT_EQ(a.live_bytes(), 0u);
+    EXPECT_EQ(a.live_objects(), 0u);
+    EXPECT_EQ(c->resize(10).code(), ErrorCode::NullObject);
+  }
+  EXPECT_EQ(a.live_objects(), 0u);
+  EXPECT_EQ(a.release_errors(), 0u);
+}
+
+// Growth doubles what is held until more than half the cap is held, then takes the cap:
+// an odd cap shows the boundary (500 held of 1001: doubling gives 1000, not 1001).
+TEST(ChargedBuffer, GrowthDoublesUntilPastHalfTheCap) {
+  MemoryAccount a;
+  ChargedBuffer buf(a, ObjectKind::StateStream, 1001);
+  ASSERT_TRUE(buf.append(Bytes(500, 1)).ok());
+  EXPECT_EQ(buf.charged(), 500u);
+  ASSERT_TRUE(buf.append(Bytes(1, 1)).ok());
+  EXPECT_EQ(buf.charged(), 1000u);
+  ASSERT_TRUE(buf.append(Bytes(500, 1)).ok());
+  EXPECT_EQ(buf.charged(), 1001u);
+  EXPECT_EQ(a.live_bytes(), 1001u);
+}
+
 TEST(ChargedBuffer, CapIsHardAndNothingBeyondItIsBuffered) {
   MemoryAccount a;
   ChargedBuffer buf(a, ObjectKind::StateStream, 1000);
