@@ -59,12 +59,20 @@ class Slot:
         self.failed_build = None
 
     def sync(self):
-        """Copies the repository's tracked (and untracked, not ignored) files into the slot.
+        """Makes the slot's sources the checkout's tracked (and untracked, not ignored) files.
         Only files whose content differs are written, so nothing else rebuilds."""
         files = subprocess.run(["git", "ls-files", "-z", "--cached", "--others",
                                 "--exclude-standard"], cwd=ROOT, check=True,
                                stdout=subprocess.PIPE).stdout.decode().split("\0")
-        for rel in filter(None, files):
+        keep = set(filter(None, files))
+        for top, dirs, names in os.walk(self.src):
+            if top == self.src:
+                dirs[:] = [d for d in dirs if d != "build"]
+            for name in names:
+                path = os.path.join(top, name)
+                if os.path.relpath(path, self.src) not in keep:
+                    os.unlink(path)  # deleted or renamed in the checkout since the last sync
+        for rel in keep:
             src, dst = os.path.join(ROOT, rel), os.path.join(self.src, rel)
             if not os.path.isfile(src) or os.path.islink(src):
                 continue
