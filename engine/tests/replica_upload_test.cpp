@@ -181,6 +181,23 @@ TEST(ReplicaUpload, CreateReadAndDeleteRoundTrips) {
   EXPECT_EQ(b.messages().count(other), 0u);
 }
 
+// The pending list a client can inspect holds each local change exactly as made.
+TEST(ReplicaUpload, PendingListsEachLocalChangeAsMade) {
+  World w(7);
+  Replica a = w.replica(101);
+  w.sync(a);
+  std::vector<Gid> normal;
+  for (const auto& [key, m] : a.messages()) {
+    if (!m.associated) normal.push_back(key);
+  }
+  ASSERT_GE(normal.size(), 2u);
+  ASSERT_TRUE(a.local_set_read(normal[0], true).ok());
+  ASSERT_TRUE(a.local_delete(normal[1], true).ok());
+  using K = PendingChange::Kind;
+  const std::vector<PendingChange> want{{K::Read, normal[0], false, true}, {K::Delete, normal[1], true, false}};
+  EXPECT_EQ(a.pending(), want);
+}
+
 TEST(ReplicaUpload, ChangesToMessagesTheServerDeletedAreIgnored) {
   World w(4);
   Replica a = w.replica(401), b = w.replica(402);
