@@ -237,6 +237,24 @@ TEST(Store, ReserveIdsSkipsTheRange) {
   EXPECT_EQ(store.put_message_version(v).code(), ErrorCode::InvalidParameter);
 }
 
+// A foreign source key may use any GLOBCNT from 1 to the 48-bit maximum, ends included.
+TEST(Store, ForeignSourceKeyGlobcntRangeIsInclusive) {
+  Store store(StoreOptions{kStoreGuid, 1});
+  MessageVersion v;
+  v.folder = store.root();
+  v.change_key = Xid::from_globcnt(kClientGuid, 1);
+  for (Globcnt g : {Globcnt{1}, kGlobcntMax}) {
+    v.source_key = Gid{kClientGuid, g};
+    auto put = store.put_message_version(v);
+    EXPECT_TRUE(put.ok()) << g << ": " << (put.ok() ? "" : put.error().to_string());
+  }
+  for (Globcnt g : {Globcnt{0}, kGlobcntMax + 1}) {
+    v.source_key = Gid{kClientGuid, g};
+    EXPECT_EQ(store.put_message_version(v).code(), ErrorCode::InvalidParameter) << g;
+  }
+  EXPECT_TRUE(store.check_invariants().ok());
+}
+
 TEST(Store, CounterExhaustionFailsCleanly) {
   constexpr Globcnt kMax = kGlobcntMax;
   Store store(StoreOptions{kStoreGuid, kMax - 10});
