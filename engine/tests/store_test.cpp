@@ -255,6 +255,27 @@ TEST(Store, ForeignSourceKeyGlobcntRangeIsInclusive) {
   EXPECT_TRUE(store.check_invariants().ok());
 }
 
+// REPLIDs are 16 bits: the store hands out 0xFFFF of them (1 is its own), each once, and then
+// refuses a new GUID while known ones still resolve.
+TEST(Store, ReplicaMapHoldsExactly0xFFFFGuids) {
+  Store store(StoreOptions{kStoreGuid, 1});
+  std::vector<bool> seen(0x10000, false);
+  std::uint32_t given = 0;
+  for (std::uint32_t i = 0; i < 0x10000; ++i) {
+    auto r = store.replid_for(Guid::from_seed(0x5EED0000ull + i));
+    if (!r.ok()) {
+      EXPECT_EQ(r.code(), ErrorCode::GeneralFailure);
+      break;
+    }
+    ASSERT_NE(*r, 0u);
+    ASSERT_FALSE(seen[*r]) << *r;
+    seen[*r] = true;
+    ++given;
+  }
+  EXPECT_EQ(given, 0xFFFEu);  // REPLID 1 is the store's own GUID
+  EXPECT_EQ(store.replid_for(Guid::from_seed(0x5EED0000ull)).value(), 2u);
+}
+
 TEST(Store, CounterExhaustionFailsCleanly) {
   constexpr Globcnt kMax = kGlobcntMax;
   Store store(StoreOptions{kStoreGuid, kMax - 10});
