@@ -515,6 +515,18 @@ Result<SyncDownload> parse_events(const std::vector<FxEvent>& ev, bool hierarchy
   return parser.finish();
 }
 
+// push_all stops at the first bad event and returns its error (the events are cleared either
+// way); later events do not turn the failure into success.
+TEST(SyncStream, PushAllReturnsTheFirstError) {
+  std::vector<FxEvent> ev{FxEvent::marker(markers::kIncrSyncEnd), FxEvent::marker(markers::kIncrSyncEnd),
+                          FxEvent::marker(markers::kIncrSyncEnd)};
+  SyncStreamParser parser(false);
+  Status s = parser.push_all(ev);
+  EXPECT_EQ(s.code(), ErrorCode::FormatError);
+  EXPECT_TRUE(ev.empty());
+  EXPECT_EQ(parser.finish().code(), ErrorCode::FormatError);
+}
+
 TEST(SyncStream, EveryProperPrefixOfARealStreamIsAFormatError) {
   World w(101, 8);
   ReplicaOptions o = options(contents_configs().back().config, 4096);
