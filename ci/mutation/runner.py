@@ -9,7 +9,7 @@ modification time, so ninja never keeps a mutated object.
 The harnesses (cheapest first; the first that reports a new finding kills the mutant):
   regression        the g++ `default` build's replay drivers over corpus/<target>/
   unit              the g++ `default` build's unit suite
-  regression-asan   the ASan replay drivers (ci/bugzoo-harness's regression harness)
+  regression-asan   the ASan replay drivers
   unit-asan         the ASan unit suite
   fuzz:<target>     libFuzzer from the seed corpus, for the targets that link the file
   stress:<scenario> ics-stress under ASan/LSan
@@ -158,11 +158,12 @@ def link_map(slot, targets):
 # ---------------------------------------------------------------------------------------------
 # The g++ harnesses; the ASan, fuzz and stress ones are the bug zoo's.
 
-def quick_replay(targets):
+def replay(flavour, targets):
+    """The replay drivers of `flavour` over each target's checked-in corpus, one shell line."""
     def h(v, work, seconds):
-        if not v.build("default", [f"fuzz_{t}" for t in targets]):
+        if not v.build(flavour, [f"fuzz_{t}" for t in targets]):
             return None
-        parts = [f"'{v.dir('default')}/fuzz/fuzz_{t}' '{ROOT}/corpus/{t}' || exit $?"
+        parts = [f"'{v.dir(flavour)}/fuzz/fuzz_{t}' '{ROOT}/corpus/{t}' || exit $?"
                  for t in targets if os.path.isdir(os.path.join(ROOT, "corpus", t))]
         return ["bash", "-c", "\n".join(parts) or "true"], None
     return h
@@ -175,20 +176,10 @@ def quick_unit(v, work, seconds):
             "--gtest_fail_fast"], None
 
 
-def asan_replay(targets):
-    def h(v, work, seconds):
-        if not v.build("asan", [f"fuzz_{t}" for t in targets]):
-            return None
-        parts = [f"'{v.dir('asan')}/fuzz/fuzz_{t}' '{ROOT}/corpus/{t}' || exit $?"
-                 for t in targets if os.path.isdir(os.path.join(ROOT, "corpus", t))]
-        return ["bash", "-c", "\n".join(parts) or "true"], None
-    return h
-
-
 def harness_order(linked, families=None):
     """(name, fn, kind) in the nightly's order for a file linked by the fuzz targets `linked`."""
-    order = [("regression", quick_replay(linked), "cheap"), ("unit", quick_unit, "cheap"),
-             ("regression-asan", asan_replay(linked), "cheap"),
+    order = [("regression", replay("default", linked), "cheap"), ("unit", quick_unit, "cheap"),
+             ("regression-asan", replay("asan", linked), "cheap"),
              ("unit-asan", zoo.unit_harness, "cheap")]
     order += [(f"fuzz:{t}", zoo.fuzz_harness(t), "fuzz") for t in linked]
     order += [(f"stress:{s}", zoo.stress_harness(s), "stress") for s in zoo.STRESS_SCENARIOS]
