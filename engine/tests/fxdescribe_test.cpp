@@ -8,19 +8,16 @@
 #include <string_view>
 #include <vector>
 
+#include "fx_events.h"
 #include "ics/fxstream.h"
 
 namespace ics {
 namespace {
 
-FxEvent marker(std::uint32_t tag) { return FxEvent::marker(tag); }
-FxEvent prop(std::uint32_t tag, PropData data) {
-  return FxEvent::property(PropValue{PropTag(tag), std::nullopt, std::move(data)});
-}
-FxEvent named(std::uint32_t tag, NamedProp n, PropData data) {
-  return FxEvent::property(PropValue{PropTag(tag), std::move(n), std::move(data)});
-}
-Bytes utf16(std::string_view s) { return *PropValue::unicode(PropTag(), s).as_bytes(); }
+using fx_events::marker;
+using fx_events::named;
+using fx_events::prop;
+using fx_events::utf16;
 Bytes utf16_units(std::initializer_list<std::uint16_t> units) {
   Bytes b;
   for (std::uint16_t u : units) {

@@ -6,6 +6,8 @@
 #include <random>
 #include <set>
 
+#include "fx_events.h"
+
 namespace ics {
 namespace {
 
@@ -96,14 +98,10 @@ std::vector<std::size_t> random_sizes(std::size_t total, std::mt19937_64& rng) {
   return sizes;
 }
 
-FxEvent marker(std::uint32_t tag) { return FxEvent::marker(tag); }
-FxEvent prop(std::uint32_t tag, PropData data) {
-  return FxEvent::property(PropValue{PropTag(tag), std::nullopt, std::move(data)});
-}
-FxEvent named(std::uint32_t tag, NamedProp n, PropData data) {
-  return FxEvent::property(PropValue{PropTag(tag), std::move(n), std::move(data)});
-}
-Bytes utf16(std::string_view s) { return *PropValue::unicode(PropTag(), s).as_bytes(); }
+using fx_events::marker;
+using fx_events::named;
+using fx_events::prop;
+using fx_events::utf16;
 Bytes str8(std::string_view s) {
   Bytes b(s.begin(), s.end());
   b.push_back(0);
