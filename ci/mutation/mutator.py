@@ -175,16 +175,15 @@ _BOOL = re.compile(r"\b(true|false)\b")
 
 def const_01(code):
     for m in _NUMBER_01.finditer(code):
-        if _in_brackets_decl(code, m.start()):
+        if _template_argument(code, m.start()):
             continue
         yield m.start(1), m.end(1), "1" if m.group(1) == "0" else "0"
     for m in _BOOL.finditer(code):
         yield m.start(), m.end(), "false" if m.group(1) == "true" else "true"
 
 
-def _in_brackets_decl(code, i):
-    """Array bounds in declarations (`x[1]` where it declares) do not compile mutated usefully;
-    `[0]` indexing stays mutable. We skip only template arguments like `<0>`."""
+def _template_argument(code, i):
+    """Whether the literal at i opens a template argument list (`get<0>`): not a value."""
     return i > 0 and code[i - 1] == "<"
 
 
@@ -424,12 +423,8 @@ def sample(mutants, count, seed):
     files = sorted(by_file)
     for f in files:
         rng.shuffle(by_file[f])
-    quota = {f: 0 for f in files}
-    for f in files[:count] if count < len(files) else files:
-        quota[f] = 1
-    if count < len(files):
-        picked = set(rng.sample(files, count))
-        quota = {f: int(f in picked) for f in files}
+    picked = set(rng.sample(files, count)) if count < len(files) else set(files)
+    quota = {f: int(f in picked) for f in files}
     left = count - sum(quota.values())
     total = sum(len(by_file[f]) - quota[f] for f in files)
     for f in files:
