@@ -4,7 +4,8 @@
 
 namespace ics::stress {
 
-Result<SharedFolder> build_shared_folder(std::size_t messages, std::uint64_t seed) {
+Result<SharedFolder> build_shared_folder(std::size_t messages, std::uint64_t seed,
+                                         bool other_writers) {
   SharedFolder f;
   f.store = std::make_shared<Store>();
   // Writers step the workload for as long as the run lasts: the store's content must stay in
@@ -14,6 +15,8 @@ Result<SharedFolder> build_shared_folder(std::size_t messages, std::uint64_t see
   options.log_mids = false;
   options.modify_replaces = true;
   options.long_body_percent = 0;
+  // On several threads a replica's upload may delete the message a writer has just picked.
+  options.shared_store = other_writers;
   ICS_TRY_ASSIGN(testkit::Workload w, testkit::Workload::create(*f.store, seed, options));
   ICS_TRY(w.populate(messages));
   f.folder = w.folder();
@@ -22,7 +25,7 @@ Result<SharedFolder> build_shared_folder(std::size_t messages, std::uint64_t see
 }
 
 Result<ScenarioSetup> make_scenario(const Options& o) {
-  ICS_TRY_ASSIGN(SharedFolder folder, build_shared_folder(o.messages, o.seed));
+  ICS_TRY_ASSIGN(SharedFolder folder, build_shared_folder(o.messages, o.seed, o.threads > 1));
   ScenarioSetup setup;
   setup.store = folder.store;
   if (o.scenario == "session-churn") {

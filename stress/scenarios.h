@@ -26,7 +26,8 @@ struct SharedFolder {
   std::shared_ptr<testkit::Workload> workload;
   Fid folder;
 };
-Result<SharedFolder> build_shared_folder(std::size_t messages, std::uint64_t seed);
+Result<SharedFolder> build_shared_folder(std::size_t messages, std::uint64_t seed,
+                                         bool other_writers);
 
 Result<std::unique_ptr<Scenario>> make_session_churn(const Options& o, const SharedFolder& f);
 Result<std::unique_ptr<Scenario>> make_sync_scenario(const Options& o, const SharedFolder& f);

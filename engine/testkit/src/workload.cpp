@@ -131,7 +131,13 @@ Result<Op> Workload::step() {
 }
 
 Result<Op> Workload::run(Op op) {
-  ICS_TRY_ASSIGN(bool done, dispatch(op));
+  Result<bool> dispatched = dispatch(op);
+  if (!dispatched.ok() && options_.shared_store &&
+      dispatched.error().code() == ErrorCode::NotFound) {
+    ++log_.vanished;
+    dispatched = false;
+  }
+  ICS_TRY_ASSIGN(bool done, std::move(dispatched));
   if (!done) {
     op = Op::CreateNormal;
     ICS_TRY(create_message(folder_, false));

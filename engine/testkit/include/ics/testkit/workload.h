@@ -63,12 +63,18 @@ struct WorkloadOptions {
   // fresh values and removes at most one, so messages gather properties over time).
   bool log_mids = true;
   bool modify_replaces = false;
+  // Other sessions write the same store on other threads (ics-stress's mixed scenario): a
+  // message picked may be deleted by one of them before the step acts on it. Such a step
+  // (NotFound on the picked object) creates a message instead and is counted in
+  // log().vanished. Off, NotFound fails the step: the workload is the only writer.
+  bool shared_store = false;
 };
 
 // What the workload did, by operation, with the GLOBCNTs of the MIDs touched.
 struct WorkloadLog {
   std::array<std::size_t, kOpCount> counts{};
   std::vector<Globcnt> created, changed, deleted, moved_away, moved_in, read, unread;
+  std::size_t vanished = 0;  // steps whose object another writer deleted first
 };
 
 class Workload {
