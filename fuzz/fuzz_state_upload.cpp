@@ -208,8 +208,12 @@ void stray(Ctx& c) {  // stray calls on handles that name nothing here
 
 void run(Ctx& c, script::Op op) {
   switch (op) {
-    case script::Op::Begin: return begin(c, pick_tag(c), c.in.ConsumeIntegralInRange<std::uint32_t>(0, 512));
-    case script::Op::BeginAnySize: return begin(c, pick_tag(c), c.in.ConsumeIntegral<std::uint32_t>());
+    case script::Op::Begin:
+    case script::Op::BeginAnySize: {  // the tag, then the size (in this order in every build)
+      const ics::PropTag tag = pick_tag(c);
+      return begin(c, tag, op == script::Op::Begin ? c.in.ConsumeIntegralInRange<std::uint32_t>(0, 512)
+                                                   : c.in.ConsumeIntegral<std::uint32_t>());
+    }
     case script::Op::Continue:
       return send_split(c, ics::ByteView(c.in.ConsumeBytes<std::uint8_t>(c.in.ConsumeIntegralInRange(0, 96))));
     case script::Op::End: return end(c);
