@@ -85,6 +85,7 @@ ics::SyncConfig pick_config(ScriptReader& in) {
 }
 
 Replica make_replica(Ctx& c, std::size_t index) {
+  c.in.op("replica");
   ics::ReplicaOptions o;
   o.config = pick_config(c.in);
   o.buffer_size = c.in.ConsumeIntegralInRange<int>(0, 7) == 0 ? c.in.ConsumeIntegralInRange<std::size_t>(1, 24)

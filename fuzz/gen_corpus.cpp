@@ -7,8 +7,10 @@
 // seeds/<what>_seeds.cpp. Deterministic: fixed seeds, std::mt19937_64 used raw.
 // Every codec seed is checked against the outcome its label promises (accepted,
 // or rejected with the named error), every globset_ops script against the ops it
-// was written from; exit 1 if one is not, 2 on a usage or I/O error. ci/gen-corpus
-// names the files by SHA-1 into corpus/<what>/.
+// was written from; exit 1 if one is not, 2 on a usage or I/O error. With OPSDIR, the
+// op names each session-level script was written with go to OPSDIR/<what>/<label>,
+// which fuzz/check-seed-ops compares with what the target runs. ci/gen-corpus names
+// the seeds by SHA-1 into corpus/<what>/.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -573,11 +575,11 @@ void restriction_seeds(Seeds& seeds) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: ics_gen_corpus OUTDIR\n");
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: ics_gen_corpus OUTDIR [OPSDIR]\n");
     return 2;
   }
-  Seeds seeds{std::filesystem::path(argv[1])};
+  Seeds seeds{std::filesystem::path(argv[1]), argc == 3 ? std::filesystem::path(argv[2]) : std::filesystem::path()};
   Rng rng(0x1C5F022);  // fixed: the same seeds on every run
   globset_seeds(seeds, rng);
   idset_seeds(seeds, rng);

@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "replay: cannot read %s\n", f.c_str());
       return 2;
     }
-    std::fprintf(stderr, "replay: %s (%zu bytes)\n", f.c_str(), data.size());
+    if (!describe) std::fprintf(stderr, "replay: %s (%zu bytes)\n", f.c_str(), data.size());
     // A fresh heap copy of exactly the input size, so ASan sees overreads.
     std::vector<std::uint8_t> copy(data);
     static std::uint8_t empty_input = 0;
@@ -74,6 +74,6 @@ int main(int argc, char** argv) {
       LLVMFuzzerTestOneInput(input, copy.size());
     }
   }
-  std::fprintf(stderr, "replay: %zu inputs ran\n", files.size());
+  if (!describe) std::fprintf(stderr, "replay: %zu inputs ran\n", files.size());
   return 0;
 }

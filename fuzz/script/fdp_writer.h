@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -14,11 +15,14 @@ class FdpWriter {
  public:
   using Bytes = std::vector<std::uint8_t>;
 
-  // An op by name: its byte (code_of, found beside the op's enum).
+  // An op by name: its byte (code_of, found beside the op's enum); its name is kept for
+  // the check that the script still runs as these ops (ops()).
   template <class Op>
   FdpWriter& op(Op o) {
+    ops_.emplace_back(name(o));
     return u8(code_of(o));
   }
+  const std::vector<std::string>& ops() const { return ops_; }
   FdpWriter& u8(std::uint8_t v) { return push(v); }
   FdpWriter& flag(bool b) { return push(b ? 1 : 0); }
   FdpWriter& u16(std::uint16_t v) { return push(static_cast<std::uint8_t>(v >> 8)).push(static_cast<std::uint8_t>(v)); }
@@ -47,6 +51,7 @@ class FdpWriter {
     return *this;
   }
   Bytes front_, back_;
+  std::vector<std::string> ops_;
 };
 
 }  // namespace ics_fuzz

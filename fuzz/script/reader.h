@@ -23,7 +23,9 @@
 namespace ics_fuzz {
 
 // One line per op on `out` ("<step> <name> <values...>"), written as the op runs, so
-// the op an oracle failure stops in is the last line; nothing when out is null.
+// the op an oracle failure stops in is the last line. A value repeated more than
+// kShownRepeats times in a row is shown that many times, then "(x<total>)" (a download
+// in 1-byte buffers stays one short line). Nothing when out is null.
 class Trace {
  public:
   explicit Trace(std::FILE* out) : out_(out) {}
@@ -41,20 +43,37 @@ class Trace {
   }
   void value(std::string_view text) {
     if (!on()) return;
+    if (repeats_ > 0 && text == last_) {
+      if (++repeats_ > kShownRepeats) return;
+    } else {
+      end_run();
+      last_.assign(text);
+      repeats_ = 1;
+    }
     std::fprintf(out_, " %.*s", static_cast<int>(text.size()), text.data());
     std::fflush(out_);
   }
   void end_line() {
     if (!open_) return;
+    end_run();
     std::fputc('\n', out_);
     std::fflush(out_);
     open_ = false;
   }
 
  private:
+  static constexpr std::size_t kShownRepeats = 4;
+
+  void end_run() {
+    if (repeats_ > kShownRepeats) std::fprintf(out_, " (x%zu)", repeats_);
+    repeats_ = 0;
+  }
+
   std::FILE* out_;
   int step_ = 0;
   bool open_ = false;
+  std::string last_;
+  std::size_t repeats_ = 0;
 };
 
 // Printable forms of the values an op takes.

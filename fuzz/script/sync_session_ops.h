@@ -3,12 +3,13 @@
 //
 // Bytes are read through ScriptReader (FuzzedDataProvider order: integers from the
 // end, most significant byte first; strings from the front).
-//   setup    seed u8, messages 1..4, replicas 1..3, then per replica:
-//            hierarchy? (0..3 == 0), flags u16, [contents: Normal? (0..3 != 0)], extra u8,
-//            [contents: PartialItem bool, property list? (0..3 == 0) {4 tag bools,
-//            OnlySpecified bool, IgnoreSpecifiedOnFAI bool}], tiny buffer? (0..7 == 0)
-//            {size 1..24 | 64..4096}, whole state? bool {else chunk 1..64}
-//   then up to kSyncMaxSteps ops: an op byte (taken modulo kSyncOpSlots), its operands:
+//   setup    seed u8, messages 1..4, replicas 1..3
+//   replica  one line per replica: hierarchy? (0..3 == 0), flags u16, [contents:
+//            Normal? (0..3 != 0)], extra u8, [contents: PartialItem bool, property
+//            list? (0..3 == 0) {4 tag bools, OnlySpecified bool, IgnoreSpecifiedOnFAI
+//            bool}], tiny buffer? (0..7 == 0) {size 1..24 | 64..4096}, whole state?
+//            bool {else chunk 1..64}
+//   then up to kMaxSteps ops: an op byte (taken modulo kSlotCount), its operands:
 //   server_changes  count 1..3
 //   sync            replica
 //   local_modify    replica, message, subject string(16), remove binary? bool

@@ -89,7 +89,7 @@ void import_seeds(Seeds& seeds, Rng& rng) {
     change(s, created, false, false, Shape::Older, 0, false, "older");
     change(s, created, false, false, Shape::Newer, 1, true, "raced");
     change(s, 0, false, false, Shape::Newer, 1, false, "populated");
-    seeds.write("import", "message-lifecycle", s.out());
+    seeds.write("import", "message-lifecycle", s);
   }
   {
     FdpWriter s;  // FAI create, read states, soft and hard deletes, re-import of a deleted key
@@ -103,7 +103,7 @@ void import_seeds(Seeds& seeds, Rng& rng) {
     s.op(Op::Deletes).flag(true).u8(1).u8(1).u8(kKnownKey).u8(2).u8(1);                      // hard: key 2
     change(s, 0, false, false, Shape::Newer, 1, false, "deleted", false);
     s.op(Op::ServerChange);
-    seeds.write("import", "read-and-deletes", s.out());
+    seeds.write("import", "read-and-deletes", s);
   }
   {
     FdpWriter s;  // folders: create, rename, conflict; move from elsewhere; hierarchy delete
@@ -126,7 +126,7 @@ void import_seeds(Seeds& seeds, Rng& rng) {
     shape(s, Shape::Newer);
     s.op(Op::HierarchyDeletes).flag(true).u8(1).u8(1).flag(false).u8(0).u8(1);  // hard-delete the first folder
     s.op(Op::Stray).u32(0xDEAD);
-    seeds.write("import", "folders-and-moves", s.out());
+    seeds.write("import", "folders-and-moves", s);
   }
   // Raw fields: engine-made GIDs, XIDs and PCLs at the front, random scripts behind.
   ics::Pcl pcl;

@@ -16,6 +16,7 @@
 
 #include "ics/bytes.h"
 #include "ics/errors.h"
+#include "script/fdp_writer.h"
 
 namespace ics_seeds {
 
@@ -24,17 +25,21 @@ using Rng = std::mt19937_64;
 
 class Seeds {
  public:
-  explicit Seeds(std::filesystem::path root) : root_(std::move(root)) {}
+  // Seeds go to root/<what>/<label>; with an ops_root, each session-level script's op
+  // names (one a line) go to ops_root/<what>/<label>, for fuzz/check-seed-ops.
+  explicit Seeds(std::filesystem::path root, std::filesystem::path ops_root = {})
+      : root_(std::move(root)), ops_root_(std::move(ops_root)) {}
+
+  void write(std::string_view what, std::string_view label, const ics_fuzz::FdpWriter& script) {
+    write(what, label, script.out());
+    if (ops_root_.empty()) return;
+    std::string names;
+    for (const std::string& op : script.ops()) names += op + "\n";
+    write_file(ops_root_ / std::string(what), label, Bytes(names.begin(), names.end()));
+  }
 
   void write(std::string_view what, std::string_view label, const Bytes& bytes) {
-    std::filesystem::path dir = root_ / std::string(what);
-    std::filesystem::create_directories(dir);
-    std::ofstream out(dir / std::string(label), std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (!out) {
-      std::fprintf(stderr, "gen_corpus: cannot write %s/%s\n", dir.c_str(), std::string(label).c_str());
-      io_error_ = true;
-    }
+    write_file(root_ / std::string(what), label, bytes);
     ++count_;
   }
   // Records a seed that is not what it was written to be (its outcome, or its ops).
@@ -47,7 +52,17 @@ class Seeds {
   int count() const { return count_; }
 
  private:
-  std::filesystem::path root_;
+  void write_file(const std::filesystem::path& dir, std::string_view label, const Bytes& bytes) {
+    std::filesystem::create_directories(dir);
+    std::ofstream out(dir / std::string(label), std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    if (!out) {
+      std::fprintf(stderr, "gen_corpus: cannot write %s/%s\n", dir.c_str(), std::string(label).c_str());
+      io_error_ = true;
+    }
+  }
+
+  std::filesystem::path root_, ops_root_;
   int count_ = 0;
   int mismatches_ = 0;
   bool io_error_ = false;

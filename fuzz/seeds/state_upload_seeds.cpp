@@ -53,7 +53,7 @@ void state_upload_seeds(Seeds& seeds, Rng& rng) {
     upload(s, kIdsetGiven, given, pieces);
     upload(s, kCnsetSeen, seen, pieces);
     s.op(Op::GetBuffer).u8(200).op(Op::TransferState).u8(1);
-    seeds.write("state_upload", "given-seen-" + std::to_string(pieces), s.out());
+    seeds.write("state_upload", "given-seen-" + std::to_string(pieces), s);
   }
   {
     FdpWriter s;  // hierarchy: FAI CNSET refused, then the good ones
@@ -61,7 +61,7 @@ void state_upload_seeds(Seeds& seeds, Rng& rng) {
     upload(s, kCnsetSeenFAI, seen, 1);
     upload(s, kIdsetGivenBinary, given, 2);
     s.op(Op::Stray).u8(0).u8(3).u8(6).u8(3);  // a forged handle: false, then a u32 of what is left
-    seeds.write("state_upload", "hierarchy-fai-refused", s.out());
+    seeds.write("state_upload", "hierarchy-fai-refused", s);
   }
   {
     FdpWriter s;  // cut short, end (FormatError), then a stray get_buffer mid-upload
@@ -71,7 +71,7 @@ void state_upload_seeds(Seeds& seeds, Rng& rng) {
         .bytes(Bytes(given.begin(), given.end() - 3)).u8(static_cast<std::uint8_t>(given.size() - 4));
     s.op(Op::GetBuffer).u8(9).op(Op::End);
     s.op(Op::ValidProperty).u8(2).u8(1).u8(1).u8(5).u8(3);
-    seeds.write("state_upload", "truncated-then-valid", s.out());
+    seeds.write("state_upload", "truncated-then-valid", s);
   }
   for (int i = 0; i < 4; ++i) {  // random scripts
     const std::size_t n = 64 + rng() % 64;

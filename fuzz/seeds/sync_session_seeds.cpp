@@ -45,7 +45,7 @@ void sync_session_seeds(Seeds& seeds, Rng& rng) {
     s.op(Op::LocalModify).u8(1).u8(0).text("b").flag(true);   // r1 the same message
     s.op(Op::Upload).u8(0).op(Op::Upload).u8(1);
     s.op(Op::ServerChanges).u8(2).op(Op::Sync).u8(0).op(Op::Sync).u8(1);
-    seeds.write("sync_session", "conflict-two-replicas", s.out());
+    seeds.write("sync_session", "conflict-two-replicas", s);
   }
   {
     FdpWriter s;  // one replica: local create / delete / read, tiny buffers, chunked state
@@ -54,7 +54,7 @@ void sync_session_seeds(Seeds& seeds, Rng& rng) {
     s.op(Op::Sync).op(Op::LocalCreate).text("new").flag(true).u32(77).u8(1);
     s.op(Op::LocalRead).u8(0).flag(true).op(Op::LocalDelete).u8(1).flag(true).op(Op::Upload);
     s.op(Op::ServerChanges).u8(3).op(Op::Sync);
-    seeds.write("sync_session", "local-changes-tiny-buffers", s.out());
+    seeds.write("sync_session", "local-changes-tiny-buffers", s);
   }
   {
     FdpWriter s;  // a hierarchy replica beside a contents one, folder changes in between
@@ -64,7 +64,7 @@ void sync_session_seeds(Seeds& seeds, Rng& rng) {
     contents_replica(s, normal, 0x02, false, false, 0);
     s.op(Op::Sync).u8(0).op(Op::ServerChanges).u8(3).op(Op::Sync).u8(0).op(Op::ServerChanges).u8(2);
     s.op(Op::Sync).u8(1).op(Op::Upload).u8(0);  // a hierarchy replica's upload: NotSupported
-    seeds.write("sync_session", "hierarchy-and-contents", s.out());
+    seeds.write("sync_session", "hierarchy-and-contents", s);
   }
   for (int i = 0; i < 6; ++i) {
     seeds.write("sync_session", "random-" + std::to_string(i), random_bytes(rng, 24 + static_cast<std::size_t>(i) * 16));
