@@ -3,7 +3,8 @@
 // from windows around 0x100, 2^32 and 2^48-1, and over 48 bits) keeps each set
 // equal to a std::set<uint64_t> model: size, min/max, range invariants and
 // probes after every step, every range at the end; a bad argument is rejected
-// with InvalidParameter and changes nothing. The script: script/globset_ops.h.
+// with InvalidParameter and changes nothing. The script: script/globset_ops.h; its
+// op-level mutator: script/globset_ops_mutator.h.
 
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +17,7 @@
 #include "fuzz_check.h"
 #include "ics/globset.h"
 #include "script/globset_ops.h"
+#include "script/globset_ops_mutator.h"
 
 namespace {
 
@@ -151,6 +153,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   check_all(slots[0]);
   check_all(slots[1]);
   return 0;
+}
+
+// libFuzzer's byte mutation; absent in the replay build.
+extern "C" __attribute__((weak)) std::size_t LLVMFuzzerMutate(std::uint8_t* data, std::size_t size, std::size_t max_size);
+
+// Op-level edits of the script, with libFuzzer's byte mutation as the fallback
+// (script/globset_ops_mutator.h).
+extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size, std::size_t max_size,
+                                              unsigned int seed) {
+  return script::mutate(data, size, max_size, seed, LLVMFuzzerMutate);
 }
 
 // fuzz/describe: the script one op a line.
