@@ -77,7 +77,7 @@ class Trace {
 };
 
 // Printable forms of the values an op takes.
-inline std::string quoted(std::string_view s) {
+inline std::string quote_text(std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "\"";
   for (unsigned char ch : s) {
@@ -138,7 +138,7 @@ class ScriptReader {
   }
   std::string ConsumeRandomLengthString(std::size_t max) {
     std::string s = in_.ConsumeRandomLengthString(max);
-    if (trace_.on()) trace_.value(quoted(s));
+    if (trace_.on()) trace_.value(quote_text(s));
     return s;
   }
 

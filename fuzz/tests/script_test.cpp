@@ -37,7 +37,7 @@ TEST(GlobsetOpsScript, ReadsFromTheEndAndAMissingOperandIsZero) {
   EXPECT_EQ(ops[0].set, 1);
   EXPECT_EQ(ops[0].low, 0x77);
   EXPECT_EQ(ops[0].high, 0);
-  EXPECT_EQ(gops::to_string(ops[0]), "insert_range s1 0xfffffff7..0xffffffe0");
+  EXPECT_EQ(gops::to_string(ops[0]), "insert_range s1 0x100000017..0xffffffe0");
 }
 
 TEST(GlobsetOpsScript, KindIsTheLowNibbleModuloTheKindsAndStepsAreCapped) {
