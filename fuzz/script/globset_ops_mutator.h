@@ -106,7 +106,7 @@ inline std::size_t mutate(std::uint8_t* data, std::size_t size, std::size_t max_
     ops.pop_back();
     out = encode(ops);
   }
-  std::memcpy(data, out.data(), out.size());
+  if (!out.empty()) std::memcpy(data, out.data(), out.size());
   return out.size();
 }
 

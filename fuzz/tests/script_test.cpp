@@ -106,6 +106,17 @@ TEST(GlobsetOpsMutator, KeepsToMaxSizeAndFallsBackToBytes) {
   EXPECT_LT(fell_back, 100);
 }
 
+TEST(GlobsetOpsMutator, DeletingTheOnlyOpLeavesAnEmptyScript) {
+  const Bytes seed = gops::encode({gops::plain_op(gops::Kind::Clear, 0)});
+  bool emptied = false;
+  for (unsigned s = 0; s < 200 && !emptied; ++s) {
+    Bytes buf = seed;
+    buf.resize(8);
+    emptied = gops::mutate(buf.data(), seed.size(), buf.size(), s, nullptr) == 0;
+  }
+  EXPECT_TRUE(emptied);
+}
+
 TEST(SessionScript, WriterValuesReadBackInOrder) {
   ics_fuzz::FdpWriter w;
   w.op(ics_fuzz::sync_session::Op::LocalModify).u16(0x1234).flag(true).text("subject").u32(0xDEADBEEF);
