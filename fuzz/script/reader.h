@@ -77,8 +77,9 @@ class Trace {
 };
 
 // Printable forms of the values an op takes.
+inline constexpr char kHex[] = "0123456789abcdef";
+
 inline std::string quote_text(std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "\"";
   for (unsigned char ch : s) {
     if (ch == '"' || ch == '\\') {
@@ -96,7 +97,6 @@ inline std::string quote_text(std::string_view s) {
 }
 
 inline std::string hex_bytes(const std::vector<std::uint8_t>& b) {
-  static constexpr char kHex[] = "0123456789abcdef";
   constexpr std::size_t kShown = 32;
   std::string out = "bytes[" + std::to_string(b.size()) + "]:";
   for (std::size_t i = 0; i < b.size() && i < kShown; ++i) {
