@@ -3,12 +3,12 @@
 // from windows around 0x100, 2^32 and 2^48-1, and over 48 bits) keeps each set
 // equal to a std::set<uint64_t> model: size, min/max, range invariants and
 // probes after every step, every range at the end; a bad argument is rejected
-// with InvalidParameter and changes nothing.
-#include <fuzzer/FuzzedDataProvider.h>
+// with InvalidParameter and changes nothing. The script: script/globset_ops.h; its
+// op-level mutator: script/globset_ops_mutator.h.
 
 #include <cstddef>
 #include <cstdint>
-#include <iterator>
+#include <cstdio>
 #include <memory_resource>
 #include <set>
 #include <utility>
@@ -16,15 +16,16 @@
 
 #include "fuzz_check.h"
 #include "ics/globset.h"
+#include "script/globset_ops.h"
+#include "script/globset_ops_mutator.h"
 
 namespace {
 
+namespace script = ics_fuzz::globset_ops;
+using script::Kind;
+
 // std::set over a per-input pool: few heap calls under ASan, nothing kept between inputs.
 using Model = std::pmr::set<std::uint64_t>;
-constexpr int kMaxSteps = 128;
-// Four windows of 64 values: one byte is window (2 bits) + offset (6 bits).
-constexpr std::uint64_t kWindow[4] = {0xE0, (std::uint64_t{1} << 32) - 32,
-                                      ics::kGlobcntMax - 63, ics::kGlobcntMax + 1};
 
 struct Slot {
   explicit Slot(std::pmr::memory_resource* pool) : model(pool) {}
@@ -33,7 +34,7 @@ struct Slot {
 };
 
 struct Step {
-  FuzzedDataProvider& in;
+  const script::Op& op;
   Slot& t;        // the set the call is made on
   const Slot& o;  // the other one, for set algebra
   std::uint64_t probes[4] = {};
@@ -46,18 +47,10 @@ struct Step {
 
 bool valid(std::uint64_t low, std::uint64_t high) { return low <= high && high <= ics::kGlobcntMax; }
 
-// A range inside one window (low > high and over 48 bits included).
-void pick_range(Step& s, std::uint64_t& low, std::uint64_t& high, bool single) {
-  auto a = s.in.ConsumeIntegral<std::uint8_t>();
-  auto b = single ? a : s.in.ConsumeIntegral<std::uint8_t>();
-  low = kWindow[a >> 6] + (a & 63);
-  high = kWindow[a >> 6] + (b & 63);
+// The op's value or range (low > high and over 48 bits included).
+void mutate(Step& s, bool add) {
+  const std::uint64_t low = script::value_of(s.op.low), high = script::high_of(s.op);
   s.probe(low, high);
-}
-
-void mutate(Step& s, bool add, bool single) {
-  std::uint64_t low, high;
-  pick_range(s, low, high, single);
   if (!valid(low, high)) {
     ics::Globset before = s.t.set;
     ics::Status st = add ? s.t.set.insert(low, high) : s.t.set.remove(low, high);
@@ -90,31 +83,34 @@ void algebra(Step& s, Algebra which) {
   if (!s.o.model.empty()) s.probe(*s.o.model.begin(), *s.o.model.rbegin());
 }
 
-using Op = void (*)(Step&);
-constexpr Op kOps[] = {
-    [](Step& s) { mutate(s, true, true); },
-    [](Step& s) { mutate(s, true, false); },
-    [](Step& s) { mutate(s, false, true); },
-    [](Step& s) { mutate(s, false, false); },
-    [](Step& s) { algebra(s, Algebra::Unite); },
-    [](Step& s) { algebra(s, Algebra::Intersect); },
-    [](Step& s) { algebra(s, Algebra::Difference); },
-    [](Step& s) {
+void run(Step& s) {
+  switch (s.op.kind) {
+    case Kind::Insert:
+    case Kind::InsertRange: return mutate(s, true);
+    case Kind::Remove:
+    case Kind::RemoveRange: return mutate(s, false);
+    case Kind::Unite: return algebra(s, Algebra::Unite);
+    case Kind::Intersect: return algebra(s, Algebra::Intersect);
+    case Kind::Difference: return algebra(s, Algebra::Difference);
+    case Kind::Clear:
       s.t.set.clear();
       s.t.model.clear();
-    },
-    [](Step& s) {  // encode-decode round trip
+      return;
+    case Kind::RoundTrip: {
       ics::Result<ics::Globset> back = ics::decode_globset(ics::ByteView(ics::encode_globset(s.t.set)));
       ICS_FUZZ_CHECK(back.ok() && *back == s.t.set);
       s.t.set = std::move(*back);
-    },
-    [](Step& s) {  // from_ranges on the ranges reversed, each given twice
+      return;
+    }
+    case Kind::FromRanges: {  // the ranges reversed, each given twice
       std::vector<ics::GlobRange> rs(s.t.set.ranges().rbegin(), s.t.set.ranges().rend());
       rs.insert(rs.end(), s.t.set.ranges().begin(), s.t.set.ranges().end());
       ics::Result<ics::Globset> again = ics::Globset::from_ranges(std::move(rs));
       ICS_FUZZ_CHECK(again.ok() && *again == s.t.set);
-    },
-};
+      return;
+    }
+  }
+}
 
 void check(const Slot& s, const Step& step) {
   const auto& rs = s.set.ranges();
@@ -144,18 +140,33 @@ void check_all(const Slot& s) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  FuzzedDataProvider in(data, size);
   std::byte arena[64 << 10];
   std::pmr::monotonic_buffer_resource upstream(arena, sizeof arena);
   std::pmr::unsynchronized_pool_resource pool(&upstream);
   Slot slots[2] = {Slot(&pool), Slot(&pool)};
-  for (int n = 0; n < kMaxSteps && in.remaining_bytes() > 0; ++n) {
-    auto op = in.ConsumeIntegral<std::uint8_t>();
-    Step s{in, slots[(op >> 4) & 1], slots[((op >> 4) & 1) ^ 1]};
-    kOps[(op & 15) % std::size(kOps)](s);
+  script::Reader reader(data, size);
+  for (script::Op op; reader.next(op);) {
+    Step s{op, slots[op.set], slots[op.set ^ 1]};
+    run(s);
     check(s.t, s);
   }
   check_all(slots[0]);
   check_all(slots[1]);
+  return 0;
+}
+
+// libFuzzer's byte mutation; absent in the replay build.
+extern "C" __attribute__((weak)) std::size_t LLVMFuzzerMutate(std::uint8_t* data, std::size_t size, std::size_t max_size);
+
+// Op-level edits of the script, with libFuzzer's byte mutation as the fallback
+// (script/globset_ops_mutator.h).
+extern "C" std::size_t LLVMFuzzerCustomMutator(std::uint8_t* data, std::size_t size, std::size_t max_size,
+                                              unsigned int seed) {
+  return script::mutate(data, size, max_size, seed, LLVMFuzzerMutate);
+}
+
+// fuzz/describe: the script one op a line.
+extern "C" int IcsFuzzDescribe(const std::uint8_t* data, std::size_t size) {
+  for (const script::Op& op : script::decode(data, size)) std::printf("%s\n", script::to_string(op).c_str());
   return 0;
 }

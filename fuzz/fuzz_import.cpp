@@ -12,11 +12,11 @@
 // the last request; at the end the store's invariants hold and, after the
 // collectors are released, the session's live bytes are back at baseline, and
 // after the input the process's live heap bytes (fuzz_heap.h).
-#include <fuzzer/FuzzedDataProvider.h>
-
+// The script: script/import_ops.h.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <iterator>
 #include <map>
 #include <memory>
@@ -37,13 +37,15 @@
 #include "ics/store.h"
 #include "ics/testkit/oracles.h"
 #include "ics/testkit/workload.h"
+#include "script/import_ops.h"
+#include "script/reader.h"
 
 namespace {
 
-constexpr int kMaxSteps = 40;
-constexpr std::size_t kMaxKeys = 6;  // keys per delete / read-state call
-
+namespace script = ics_fuzz::import;
 using ics::ErrorCode;
+using ics_fuzz::ScriptReader;
+using script::kMaxKeys;
 using ics::Gid;
 using ics::Pcl;
 using ics::PropValue;
@@ -63,7 +65,7 @@ struct Digest {
 };
 
 struct Ctx {
-  FuzzedDataProvider& in;
+  ScriptReader& in;
   ics::Session& session;
   ics::Store& store;
   ics::testkit::Workload& wl;
@@ -108,7 +110,7 @@ struct Ctx {
   }
 };
 
-std::size_t below(FuzzedDataProvider& in, std::size_t n) {
+std::size_t below(ScriptReader& in, std::size_t n) {
   return n == 0 ? 0 : in.ConsumeIntegralInRange<std::size_t>(0, n - 1);
 }
 
@@ -172,8 +174,7 @@ Gid pick_folder_key(Ctx& c) {
   return c.folder_keys[below(c.in, c.folder_keys.size())];
 }
 
-// How the import's version relates to the store's.
-enum class Shape { Newer, Same, Older, Conflict, Raw, kCount };
+using script::Shape;
 
 struct Version {
   Xid change_key;
@@ -565,17 +566,23 @@ void stray(Ctx& c) {  // calls on the wrong collector kind or a dead handle
   ICS_FUZZ_CHECK(ics::import_read_state_changes(c.session, h, {}).code() == ErrorCode::NullObject);
 }
 
-using Op = void (*)(Ctx&);
-constexpr Op kOps[] = {
-    import_change, import_change, import_change,
-    [](Ctx& c) { import_deletes(c, false); },
-    [](Ctx& c) { import_deletes(c, true); },
-    import_read, import_move, import_folder, import_folder, server_change, stray,
-};
+void run(Ctx& c, script::Op op) {
+  switch (op) {
+    case script::Op::Change: return import_change(c);
+    case script::Op::Deletes: return import_deletes(c, false);
+    case script::Op::HierarchyDeletes: return import_deletes(c, true);
+    case script::Op::Read: return import_read(c);
+    case script::Op::Move: return import_move(c);
+    case script::Op::Folder: return import_folder(c);
+    case script::Op::ServerChange: return server_change(c);
+    case script::Op::Stray: return stray(c);
+  }
+}
 
 // One input; everything it builds lives in this scope.
-void run_input(const std::uint8_t* data, std::size_t size) {
-  FuzzedDataProvider in(data, size);
+void run_input(const std::uint8_t* data, std::size_t size, ics_fuzz::Trace& trace) {
+  ScriptReader in(data, size, trace);
+  in.op("setup");
   const std::uint8_t seed = in.ConsumeIntegral<std::uint8_t>();  // consumed in this order
   FuzzStore fs = make_fuzz_store(seed, in.ConsumeIntegralInRange<std::size_t>(2, 10));
   ics::Store& store = *fs.store;
@@ -602,9 +609,12 @@ void run_input(const std::uint8_t* data, std::size_t size) {
   ICS_FUZZ_CHECK(ics::set_collector_hooks(s, c.contents, std::move(hooks)).ok());
   collect_keys(c);
 
-  for (int n = 0; n < kMaxSteps && in.remaining_bytes() > 0; ++n) {
-    kOps[in.ConsumeIntegral<std::uint8_t>() % std::size(kOps)](c);
+  for (int n = 0; n < script::kMaxSteps && in.remaining_bytes() > 0; ++n) {
+    const script::Op op = script::op_of(in.op_byte());
+    in.op(script::name(op));
+    run(c, op);
   }
+  in.op("finish");
   ICS_FUZZ_CHECK(store.check_invariants().ok());
   ICS_FUZZ_CHECK(s.release(c.contents).ok() && s.release(c.hierarchy).ok());
   ICS_FUZZ_CHECK(s.handle_count() == 0);
@@ -614,6 +624,14 @@ void run_input(const std::uint8_t* data, std::size_t size) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  ics_fuzz::check_heap_balance("fuzz_import", [&] { run_input(data, size); });
+  ics_fuzz::Trace off(nullptr);
+  ics_fuzz::check_heap_balance("fuzz_import", [&] { run_input(data, size, off); });
+  return 0;
+}
+
+// fuzz/describe: runs the input, printing each op and the values it takes.
+extern "C" int IcsFuzzDescribe(const std::uint8_t* data, std::size_t size) {
+  ics_fuzz::Trace trace(stdout);
+  run_input(data, size, trace);
   return 0;
 }

@@ -6,11 +6,11 @@
 // context stays usable (the full stream then downloads to Done and parses),
 // and after release the session's live bytes and objects are at baseline, and
 // after the input the process's live heap bytes (fuzz_heap.h).
-#include <fuzzer/FuzzedDataProvider.h>
-
+// The script: script/state_upload_ops.h.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <initializer_list>
 #include <iterator>
 #include <memory>
@@ -29,10 +29,13 @@
 #include "ics/store.h"
 #include "ics/sync.h"
 #include "ics/testkit/workload.h"
+#include "script/reader.h"
+#include "script/state_upload_ops.h"
 
 namespace {
 
-constexpr int kMaxSteps = 64;
+namespace script = ics_fuzz::state_upload;
+using ics_fuzz::ScriptReader;
 constexpr std::size_t kMaxGetBufferCalls = 1 << 16;
 
 using ics::ErrorCode;
@@ -47,6 +50,7 @@ constexpr ics::PropTag kTags[] = {
     ics::PropTag{0x00000000},            ics::PropTag{0xFFFFFFFF},
 };
 constexpr std::size_t kGoodTags = 5;
+static_assert(std::size(kTags) == script::kAllOnes + 1 && kGoodTags == script::kWrongType1);
 
 bool one_of(ErrorCode code, std::initializer_list<ErrorCode> allowed) {
   for (ErrorCode a : allowed) {
@@ -64,7 +68,7 @@ void expect(const R& st, std::initializer_list<ErrorCode> allowed) {
 }
 
 struct Ctx {
-  FuzzedDataProvider& in;
+  ScriptReader& in;
   ics::Session& session;
   ics::Store& store;
   std::uint32_t handle;
@@ -92,7 +96,7 @@ struct Ctx {
   std::vector<std::uint32_t> released{};
 };
 
-std::size_t in_range(FuzzedDataProvider& in, std::size_t n) { return in.ConsumeIntegralInRange<std::size_t>(0, n - 1); }
+std::size_t in_range(ScriptReader& in, std::size_t n) { return in.ConsumeIntegralInRange<std::size_t>(0, n - 1); }
 
 ics::PropTag pick_tag(Ctx& c) { return kTags[in_range(c.in, std::size(kTags))]; }
 
@@ -184,33 +188,43 @@ void transfer_state(Ctx& c) {
   }
 }
 
-using Op = void (*)(Ctx&);
-constexpr Op kOps[] = {
-    [](Ctx& c) { begin(c, pick_tag(c), c.in.ConsumeIntegralInRange<std::uint32_t>(0, 512)); },
-    [](Ctx& c) { begin(c, pick_tag(c), c.in.ConsumeIntegral<std::uint32_t>()); },
-    [](Ctx& c) { send_split(c, ics::ByteView(c.in.ConsumeBytes<std::uint8_t>(c.in.ConsumeIntegralInRange(0, 96)))); },
-    [](Ctx& c) { end(c); },
-    [](Ctx& c) {  // a whole valid property goes in (if the stream has not started)
-      if (c.upload_open()) end(c);
-      ics::Bytes v = valid_idset(c);
-      ics::PropTag tag = kTags[in_range(c.in, c.hierarchy ? 3 : kGoodTags)];
-      if (c.started() || v.size() > c.session.max_state_size()) return begin(c, tag, static_cast<std::uint32_t>(v.size()));
-      ICS_FUZZ_CHECK(ics::upload_state_begin(c.session, c.handle, tag, static_cast<std::uint32_t>(v.size())).ok());
-      send_split(c, ics::ByteView(v));
-      ICS_FUZZ_CHECK(ics::upload_state_end(c.session, c.handle).ok());
-    },
-    [](Ctx& c) {  // stray calls on handles that name nothing here
-      std::uint32_t h = c.bad_handle();
-      ICS_FUZZ_CHECK(ics::upload_state_begin(c.session, h, pick_tag(c), 8).code() == ErrorCode::NullObject);
-      ICS_FUZZ_CHECK(ics::upload_state_continue(c.session, h, {}).code() == ErrorCode::NullObject);
-      ICS_FUZZ_CHECK(ics::upload_state_end(c.session, h).code() == ErrorCode::NullObject);
-      ICS_FUZZ_CHECK(ics::get_buffer(c.session, h, 64).code() == ErrorCode::NullObject);
-    },
-    [](Ctx& c) { get_buffer(c, buffer_size(c)); },
-    [](Ctx& c) { transfer_state(c); },
-};
+void valid_property(Ctx& c) {  // a whole valid property goes in (if the stream has not started)
+  if (c.upload_open()) end(c);
+  ics::Bytes v = valid_idset(c);
+  ics::PropTag tag = kTags[in_range(c.in, c.hierarchy ? 3 : kGoodTags)];
+  if (c.started() || v.size() > c.session.max_state_size()) return begin(c, tag, static_cast<std::uint32_t>(v.size()));
+  ICS_FUZZ_CHECK(ics::upload_state_begin(c.session, c.handle, tag, static_cast<std::uint32_t>(v.size())).ok());
+  send_split(c, ics::ByteView(v));
+  ICS_FUZZ_CHECK(ics::upload_state_end(c.session, c.handle).ok());
+}
 
-ics::SyncConfig pick_config(FuzzedDataProvider& in) {
+void stray(Ctx& c) {  // stray calls on handles that name nothing here
+  std::uint32_t h = c.bad_handle();
+  ICS_FUZZ_CHECK(ics::upload_state_begin(c.session, h, pick_tag(c), 8).code() == ErrorCode::NullObject);
+  ICS_FUZZ_CHECK(ics::upload_state_continue(c.session, h, {}).code() == ErrorCode::NullObject);
+  ICS_FUZZ_CHECK(ics::upload_state_end(c.session, h).code() == ErrorCode::NullObject);
+  ICS_FUZZ_CHECK(ics::get_buffer(c.session, h, 64).code() == ErrorCode::NullObject);
+}
+
+void run(Ctx& c, script::Op op) {
+  switch (op) {
+    case script::Op::Begin:
+    case script::Op::BeginAnySize: {  // the tag, then the size (in this order in every build)
+      const ics::PropTag tag = pick_tag(c);
+      return begin(c, tag, op == script::Op::Begin ? c.in.ConsumeIntegralInRange<std::uint32_t>(0, 512)
+                                                   : c.in.ConsumeIntegral<std::uint32_t>());
+    }
+    case script::Op::Continue:
+      return send_split(c, ics::ByteView(c.in.ConsumeBytes<std::uint8_t>(c.in.ConsumeIntegralInRange(0, 96))));
+    case script::Op::End: return end(c);
+    case script::Op::ValidProperty: return valid_property(c);
+    case script::Op::Stray: return stray(c);
+    case script::Op::GetBuffer: return get_buffer(c, buffer_size(c));
+    case script::Op::TransferState: return transfer_state(c);
+  }
+}
+
+ics::SyncConfig pick_config(ScriptReader& in) {
   ics::SyncConfig cfg;
   if (in.ConsumeBool()) cfg.type = ics::sync_type::kHierarchy;
   if (in.ConsumeBool()) {  // raw fields: maybe invalid
@@ -258,8 +272,9 @@ void finish_download(Ctx& c) {
 }
 
 // One input; everything it builds lives in this scope.
-void run_input(const std::uint8_t* data, std::size_t size) {
-  FuzzedDataProvider in(data, size);
+void run_input(const std::uint8_t* data, std::size_t size, ics_fuzz::Trace& trace) {
+  ScriptReader in(data, size, trace);
+  in.op("setup");
   FuzzStore fs = make_fuzz_store(1, 6);
   ics::Store& store = *fs.store;
   ics::testkit::Workload& wl = fs.workload;
@@ -271,9 +286,12 @@ void run_input(const std::uint8_t* data, std::size_t size) {
   ics::SyncConfig cfg = pick_config(in);
   std::uint32_t h = configure(s, wl.folder(), cfg);
   Ctx c{in, s, store, h, cfg.hierarchy()};
-  for (int n = 0; n < kMaxSteps && in.remaining_bytes() > 0; ++n) {
-    kOps[in.ConsumeIntegral<std::uint8_t>() % std::size(kOps)](c);
+  for (int n = 0; n < script::kMaxSteps && in.remaining_bytes() > 0; ++n) {
+    const script::Op op = script::op_of(in.op_byte());
+    in.op(script::name(op));
+    run(c, op);
   }
+  in.op("finish");
   finish_download(c);
   ICS_FUZZ_CHECK(s.release(h).ok());
   ICS_FUZZ_CHECK(s.handle_count() == 0);
@@ -283,6 +301,14 @@ void run_input(const std::uint8_t* data, std::size_t size) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  ics_fuzz::check_heap_balance("fuzz_state_upload", [&] { run_input(data, size); });
+  ics_fuzz::Trace off(nullptr);
+  ics_fuzz::check_heap_balance("fuzz_state_upload", [&] { run_input(data, size, off); });
+  return 0;
+}
+
+// fuzz/describe: runs the input, printing each op and the values it takes.
+extern "C" int IcsFuzzDescribe(const std::uint8_t* data, std::size_t size) {
+  ics_fuzz::Trace trace(stdout);
+  run_input(data, size, trace);
   return 0;
 }

@@ -8,10 +8,10 @@
 // converged, a second sync downloads nothing (idempotence), the store's
 // invariants hold, and the session's live bytes and objects are at baseline,
 // and after the input the process's live heap bytes (fuzz_heap.h).
-#include <fuzzer/FuzzedDataProvider.h>
-
+// The script: script/sync_session_ops.h.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <iterator>
 #include <memory>
 #include <vector>
@@ -26,23 +26,24 @@
 #include "ics/sync.h"
 #include "ics/testkit/oracles.h"
 #include "ics/testkit/workload.h"
+#include "script/reader.h"
+#include "script/sync_session_ops.h"
 
 namespace {
 
-constexpr int kMaxSteps = 16;
-constexpr std::size_t kMaxReplicas = 3;
-
+namespace script = ics_fuzz::sync_session;
 using ics::Replica;
+using ics_fuzz::ScriptReader;
 
 struct Ctx {
-  FuzzedDataProvider& in;
+  ScriptReader& in;
   ics::Session& session;
   ics::Store& store;
   ics::testkit::Workload& wl;
   std::vector<Replica> replicas;
 };
 
-std::size_t below(FuzzedDataProvider& in, std::size_t n) {
+std::size_t below(ScriptReader& in, std::size_t n) {
   return n == 0 ? 0 : in.ConsumeIntegralInRange<std::size_t>(0, n - 1);
 }
 
@@ -52,7 +53,7 @@ void check(const ics::Status& st) {
   ICS_FUZZ_CHECK(st.ok());
 }
 
-ics::SyncConfig pick_config(FuzzedDataProvider& in) {
+ics::SyncConfig pick_config(ScriptReader& in) {
   namespace f = ics::sync_flags;
   namespace x = ics::extra_flags;
   ics::SyncConfig cfg;
@@ -84,6 +85,7 @@ ics::SyncConfig pick_config(FuzzedDataProvider& in) {
 }
 
 Replica make_replica(Ctx& c, std::size_t index) {
+  c.in.op("replica");
   ics::ReplicaOptions o;
   o.config = pick_config(c.in);
   o.buffer_size = c.in.ConsumeIntegralInRange<int>(0, 7) == 0 ? c.in.ConsumeIntegralInRange<std::size_t>(1, 24)
@@ -177,8 +179,17 @@ void upload(Ctx& c) {
 
 void server_changes(Ctx& c) { check(c.wl.apply(c.in.ConsumeIntegralInRange<std::size_t>(1, 3))); }
 
-using Op = void (*)(Ctx&);
-constexpr Op kOps[] = {server_changes, sync, sync, local_modify, local_create, local_delete, local_read, upload};
+void run(Ctx& c, script::Op op) {
+  switch (op) {
+    case script::Op::ServerChanges: return server_changes(c);
+    case script::Op::Sync: return sync(c);
+    case script::Op::LocalModify: return local_modify(c);
+    case script::Op::LocalCreate: return local_create(c);
+    case script::Op::LocalDelete: return local_delete(c);
+    case script::Op::LocalRead: return local_read(c);
+    case script::Op::Upload: return upload(c);
+  }
+}
 
 bool quiet(const ics::SyncCounters& s) {
   return s.message_changes == 0 && s.folder_changes == 0 && s.deletions == 0 && s.no_longer_in_scope == 0 &&
@@ -186,8 +197,9 @@ bool quiet(const ics::SyncCounters& s) {
 }
 
 // One input; everything it builds lives in this scope.
-void run_input(const std::uint8_t* data, std::size_t size) {
-  FuzzedDataProvider in(data, size);
+void run_input(const std::uint8_t* data, std::size_t size, ics_fuzz::Trace& trace) {
+  ScriptReader in(data, size, trace);
+  in.op("setup");
   const std::uint8_t seed = in.ConsumeIntegral<std::uint8_t>();  // consumed in this order
   FuzzStore fs = make_fuzz_store(seed, in.ConsumeIntegralInRange<std::size_t>(1, 4));
   ics::Store& store = *fs.store;
@@ -196,11 +208,14 @@ void run_input(const std::uint8_t* data, std::size_t size) {
   const ics::testkit::MemoryBaseline baseline(s);
 
   Ctx c{in, s, store, wl, {}};
-  const std::size_t n = in.ConsumeIntegralInRange<std::size_t>(1, kMaxReplicas);
+  const std::size_t n = in.ConsumeIntegralInRange<std::size_t>(1, script::kMaxReplicas);
   for (std::size_t i = 0; i < n; ++i) c.replicas.push_back(make_replica(c, i));
-  for (int step = 0; step < kMaxSteps && in.remaining_bytes() > 0; ++step) {
-    kOps[in.ConsumeIntegral<std::uint8_t>() % std::size(kOps)](c);
+  for (int step = 0; step < script::kMaxSteps && in.remaining_bytes() > 0; ++step) {
+    const script::Op op = script::op_of(in.op_byte());
+    in.op(script::name(op));
+    run(c, op);
   }
+  in.op("finish");
 
   // Everyone uploads, then everyone syncs: all converge on the same store.
   for (Replica& r : c.replicas) {
@@ -224,6 +239,14 @@ void run_input(const std::uint8_t* data, std::size_t size) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  ics_fuzz::check_heap_balance("fuzz_sync_session", [&] { run_input(data, size); });
+  ics_fuzz::Trace off(nullptr);
+  ics_fuzz::check_heap_balance("fuzz_sync_session", [&] { run_input(data, size, off); });
+  return 0;
+}
+
+// fuzz/describe: runs the input, printing each op and the values it takes.
+extern "C" int IcsFuzzDescribe(const std::uint8_t* data, std::size_t size) {
+  ics_fuzz::Trace trace(stdout);
+  run_input(data, size, trace);
   return 0;
 }

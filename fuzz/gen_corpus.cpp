@@ -1,12 +1,16 @@
-// ics_gen_corpus OUTDIR: writes the seed inputs of the codec fuzz targets into
-// OUTDIR/<what>/<label>: GLOBSETs, IDSETs, FastTransfer streams, PCLs and
-// restrictions made by the engine's own encoders (encode_globset, encode_idset,
-// FxWriter, write_state, Pcl::serialize, Restriction::serialize), Globset op
-// scripts, and hand-made malformed inputs, at least one per reject class.
-// Deterministic: fixed seeds, std::mt19937_64 used raw.
+// ics_gen_corpus OUTDIR: writes the seed inputs of every fuzz target into
+// OUTDIR/<what>/<label>. This file holds the codec targets' seeds: GLOBSETs, IDSETs,
+// FastTransfer streams, PCLs and restrictions made by the engine's own encoders
+// (encode_globset, encode_idset, FxWriter, write_state, Pcl::serialize,
+// Restriction::serialize) and hand-made malformed inputs, at least one per reject
+// class. The op-script targets' seeds live beside their scripts, in
+// seeds/<what>_seeds.cpp. Deterministic: fixed seeds, std::mt19937_64 used raw.
 // Every codec seed is checked against the outcome its label promises (accepted,
-// or rejected with the named error); exit 1 if one is not, 2 on a usage or I/O
-// error. ci/gen-corpus names the files by SHA-1 into corpus/<what>/.
+// or rejected with the named error), every globset_ops script against the ops it
+// was written from; exit 1 if one is not, 2 on a usage or I/O error. With OPSDIR, the
+// op names each session-level script was written with go to OPSDIR/<what>/<label>,
+// which fuzz/check-seed-ops compares with what the target runs. ci/gen-corpus names
+// the seeds by SHA-1 into corpus/<what>/.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -27,47 +31,14 @@
 #include "ics/restriction.h"
 #include "ics/state.h"
 #include "ics/store.h"
-#include "ics/testkit/workload.h"
+#include "seeds/seeds.h"
 
 namespace {
 
-using ics::Bytes;
+using namespace ics_seeds;
 using ics::ErrorCode;
 using ics::Globcnt;
 using ics::Globset;
-using Rng = std::mt19937_64;
-namespace fs = std::filesystem;
-
-class Seeds {
- public:
-  explicit Seeds(fs::path root) : root_(std::move(root)) {}
-
-  void write(std::string_view what, std::string_view label, const Bytes& bytes) {
-    fs::path dir = root_ / std::string(what);
-    fs::create_directories(dir);
-    std::ofstream out(dir / std::string(label), std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    if (!out) {
-      std::fprintf(stderr, "gen_corpus: cannot write %s/%s\n", dir.c_str(), std::string(label).c_str());
-      io_error_ = true;
-    }
-    ++count_;
-  }
-  // Records a seed whose outcome differs from its label.
-  void mismatch(std::string_view what, std::string_view label, const std::string& got) {
-    std::fprintf(stderr, "gen_corpus: %.*s/%.*s: %s\n", static_cast<int>(what.size()), what.data(),
-                 static_cast<int>(label.size()), label.data(), got.c_str());
-    ++mismatches_;
-  }
-  int exit_code() const { return io_error_ ? 2 : mismatches_ != 0 ? 1 : 0; }
-  int count() const { return count_; }
-
- private:
-  fs::path root_;
-  int count_ = 0;
-  int mismatches_ = 0;
-  bool io_error_ = false;
-};
 
 Bytes hex(std::string_view text) {
   auto b = ics::from_hex(text);
@@ -76,13 +47,6 @@ Bytes hex(std::string_view text) {
     std::exit(2);
   }
   return *b;
-}
-
-// Aborts the generator on an engine call that must succeed (a generator bug).
-void must(const ics::Status& st, const char* what) {
-  if (st.ok()) return;
-  std::fprintf(stderr, "gen_corpus: %s: %s\n", what, st.error().to_string().c_str());
-  std::exit(2);
 }
 
 std::string outcome(ErrorCode code) {
@@ -246,63 +210,6 @@ void idset_seeds(Seeds& seeds, Rng& rng) {
   Bytes cut = hex("0100");
   cut.insert(cut.end(), one.begin(), one.end() - 1);  // GLOBSET without its End
   idset_seed(seeds, "bad-globset-no-end", 0, cut, ErrorCode::FormatError);
-}
-
-// ---------------------------------------------------------------------------
-// globset_ops: FuzzedDataProvider reads single bytes from the END of the input,
-// so a script is written in call order and reversed. Op byte: low nibble = op
-// (mod 10), bit 4 = which set; value byte: window (2 bits) + offset (6 bits).
-
-class Script {
- public:
-  enum Op : std::uint8_t {
-    Insert, InsertRange, Remove, RemoveRange, Unite, Intersect, Difference, Clear, RoundTrip,
-    FromRanges
-  };
-  Script& op(Op o, int slot) { return put(static_cast<std::uint8_t>(o | slot << 4)); }
-  Script& value(int window, int offset) { return put(static_cast<std::uint8_t>(window << 6 | offset)); }
-  Script& put(std::uint8_t b) {
-    bytes_.push_back(b);
-    return *this;
-  }
-  Bytes reversed() const { return Bytes(bytes_.rbegin(), bytes_.rend()); }
-
- private:
-  Bytes bytes_;
-};
-
-void ops_seeds(Seeds& seeds, Rng& rng) {
-  using S = Script;
-  Script fill;  // alternating values in each window of both sets, then algebra
-  for (int w = 0; w < 3; ++w) {
-    for (int v = 0; v < 64; v += 3) fill.op(S::Insert, 0).value(w, v);
-    fill.op(S::InsertRange, 1).value(w, 10).value(0, 40);
-  }
-  fill.op(S::RoundTrip, 0).op(S::Unite, 0).op(S::Intersect, 1).op(S::Difference, 0).op(S::FromRanges, 0);
-  seeds.write("globset_ops", "fill-and-algebra", fill.reversed());
-
-  Script edges;  // ranges across 0xFF/0x100, 2^32 and up to 2^48 - 1, removals that split
-  edges.op(S::InsertRange, 0).value(0, 0).value(0, 63).op(S::Remove, 0).value(0, 32);
-  edges.op(S::InsertRange, 0).value(1, 20).value(1, 44).op(S::RemoveRange, 0).value(1, 30).value(1, 33);
-  edges.op(S::InsertRange, 0).value(2, 50).value(2, 63).op(S::Insert, 0).value(2, 48);
-  edges.op(S::RoundTrip, 0).op(S::FromRanges, 0).op(S::Clear, 0).op(S::RoundTrip, 0);
-  seeds.write("globset_ops", "edges", edges.reversed());
-
-  Script invalid;  // over 48 bits, reversed ranges: rejected, nothing changes
-  invalid.op(S::Insert, 0).value(0, 5).op(S::Insert, 0).value(3, 0).op(S::InsertRange, 0).value(0, 9).value(0, 3);
-  invalid.op(S::Remove, 0).value(3, 63).op(S::RemoveRange, 1).value(2, 60).value(2, 10).op(S::RoundTrip, 0);
-  seeds.write("globset_ops", "invalid-arguments", invalid.reversed());
-
-  Script bitmask;  // shapes the encoder codes with Bitmask, round-tripped
-  for (int v : {1, 2, 3, 5, 7, 8, 9, 20, 22, 24, 26, 28}) bitmask.op(S::Insert, 0).value(0, v);
-  bitmask.op(S::RoundTrip, 0).op(S::Unite, 1).op(S::Remove, 1).value(0, 8).op(S::RoundTrip, 1);
-  seeds.write("globset_ops", "bitmask-shapes", bitmask.reversed());
-
-  for (int i = 0; i < 20; ++i) {  // random scripts of growing length
-    Bytes b(8 + i * 12);
-    for (std::uint8_t& c : b) c = static_cast<std::uint8_t>(rng());
-    seeds.write("globset_ops", "random-" + std::to_string(i), b);
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -564,12 +471,6 @@ void fxstream_seeds(Seeds& seeds, Rng& rng) {
 // ---------------------------------------------------------------------------
 // pcl
 
-Bytes concat(const Bytes& a, const Bytes& b) {
-  Bytes out = a;
-  out.insert(out.end(), b.begin(), b.end());
-  return out;
-}
-
 ics::Xid xid_of_size(const ics::Guid& g, std::uint8_t size, std::uint64_t value) {
   ics::Xid x;
   x.guid = g;
@@ -671,290 +572,18 @@ void restriction_seeds(Seeds& seeds) {
   seed("bad-count-short", hex("00 0200 08 0300080e"), bad);
 }
 
-// A FuzzedDataProvider script: integers are taken from the END of the input
-// (most significant byte first), ConsumeBytes from the front.
-class FdpScript {
- public:
-  FdpScript& u8(std::uint8_t v) { return push(v); }
-  FdpScript& flag(bool b) { return push(b ? 1 : 0); }
-  FdpScript& u16(std::uint16_t v) { return push(static_cast<std::uint8_t>(v >> 8)).push(static_cast<std::uint8_t>(v)); }
-  FdpScript& u32(std::uint32_t v) { return u16(static_cast<std::uint16_t>(v >> 16)).u16(static_cast<std::uint16_t>(v)); }
-  FdpScript& bytes(const Bytes& b) {
-    front_.insert(front_.end(), b.begin(), b.end());
-    return *this;
-  }
-  Bytes out() const {
-    Bytes all = front_;
-    all.insert(all.end(), back_.rbegin(), back_.rend());
-    return all;
-  }
-
- private:
-  FdpScript& push(std::uint8_t v) {
-    back_.push_back(v);
-    return *this;
-  }
-  Bytes front_, back_;
-};
-
-// fuzz_state_upload scripts around IDSETs the engine encoded: a real state's
-// IdsetGiven / CnsetSeen uploaded whole or in pieces, then cut short, bad tags,
-// stray calls and downloads. Op bytes index the target's table (begin = 0,
-// begin-any-size = 1, continue = 2, end = 3, valid = 4, stray = 5,
-// get_buffer = 6, transfer_state = 7).
-void state_upload_seeds(Seeds& seeds, Rng& rng) {
-  ics::IcsState st;
-  const ics::Guid store_guid = ics::Guid::from_seed(7);
-  (void)st.given.insert(store_guid, 1, 40);
-  (void)st.seen.insert(store_guid, 1, 60);
-  (void)st.seen.insert(ics::Guid::from_seed(99), 5, 9);
-  const Bytes given = ics::encode_idset(st.given);
-  const Bytes seen = ics::encode_idset(st.seen);
-  auto header = [](FdpScript& s, bool hierarchy, std::uint16_t flags) {
-    s.flag(false).flag(hierarchy).flag(false).u16(flags).flag(false).u8(0);
-  };
-  auto upload = [](FdpScript& s, std::uint8_t tag, const Bytes& v, std::size_t pieces) {
-    s.u8(0).u8(tag).u16(static_cast<std::uint16_t>(v.size()));
-    std::size_t step = (v.size() + pieces - 1) / pieces;
-    for (std::size_t pos = 0; pos < v.size(); pos += step) {
-      std::size_t n = std::min(step, v.size() - pos);
-      s.u8(2).u8(static_cast<std::uint8_t>(n)).bytes(Bytes(v.begin() + static_cast<std::ptrdiff_t>(pos),
-                                                           v.begin() + static_cast<std::ptrdiff_t>(pos + n)));
-      s.u8(static_cast<std::uint8_t>(n - 1));  // one split covering the chunk
-    }
-    s.u8(3);
-  };
-  const std::uint16_t contents = 0x0001 | 0x0008 | 0x0010 | 0x0020 | 0x8000;
-  for (std::size_t pieces : {1, 3}) {
-    FdpScript s;
-    header(s, false, contents);
-    upload(s, 0, given, pieces);
-    upload(s, 2, seen, pieces);
-    s.u8(6).u8(200).u8(7).u8(1);
-    seeds.write("state_upload", "given-seen-" + std::to_string(pieces), s.out());
-  }
-  {
-    FdpScript s;  // hierarchy: FAI CNSET refused, then the good ones
-    header(s, true, 0x0001);
-    upload(s, 3, seen, 1);
-    upload(s, 1, given, 2);
-    s.u8(5).u8(0).u8(3).u8(6).u8(3);
-    seeds.write("state_upload", "hierarchy-fai-refused", s.out());
-  }
-  {
-    FdpScript s;  // cut short, end (FormatError), then a stray get_buffer mid-upload
-    header(s, false, contents);
-    s.u8(0).u8(0).u16(static_cast<std::uint16_t>(given.size()));
-    s.u8(2).u8(static_cast<std::uint8_t>(given.size() - 3))
-        .bytes(Bytes(given.begin(), given.end() - 3)).u8(static_cast<std::uint8_t>(given.size() - 4));
-    s.u8(6).u8(9).u8(3).u8(4).u8(2).u8(1).u8(1).u8(5).u8(3);
-    seeds.write("state_upload", "truncated-then-valid", s.out());
-  }
-  for (int i = 0; i < 4; ++i) {  // random scripts
-    Bytes b(64 + rng() % 64);
-    for (auto& x : b) x = static_cast<std::uint8_t>(rng());
-    seeds.write("state_upload", "random-" + std::to_string(i), b);
-  }
-}
-
-
-// ---------------------------------------------------------------------------
-// import: FuzzedDataProvider scripts for fuzz_import. The target's first two
-// bytes pick the workload seed and size; the generator builds the same store
-// (ics::testkit::Workload) to know how many keys the target's pools hold, so
-// that an index byte names the message just created. Op bytes index the
-// target's table (change = 0, deletes = 3, hierarchy deletes = 4, read = 5,
-// move = 6, folder = 7, server change = 9, stray = 10). The fuzzed-bytes
-// fields get engine-serialized GIDs, XIDs and PCLs.
-
-struct ImportPools {
-  std::size_t messages = 0;  // folder (both kinds) + elsewhere
-  std::size_t folders = 0;   // below the synchronized folder
-};
-
-ImportPools import_pools(std::uint8_t seed, std::size_t populate) {
-  ics::Store store(ics::StoreOptions{ics::Guid::from_seed(7), 1});
-  ics::testkit::WorkloadOptions wo;
-  wo.long_body_percent = 0;
-  auto wl = ics::testkit::Workload::create(store, seed, wo);
-  if (!wl.ok()) must(wl.error(), "Workload::create");
-  must(wl->populate(populate), "populate");
-  ImportPools p;
-  for (ics::Fid f : {wl->folder(), wl->elsewhere()}) {
-    for (auto kind : {ics::MessageKind::Normal, ics::MessageKind::Associated}) {
-      auto ids = store.message_ids(f, kind);
-      if (!ids.ok()) must(ids.error(), "message_ids");
-      p.messages += ids->size();
-    }
-  }
-  auto tree = store.folder_tree(wl->folder());
-  if (!tree.ok()) must(tree.error(), "folder_tree");
-  p.folders = tree->size();
-  return p;
-}
-
-// Shapes of the target's make_version: Newer, Same, Older, Conflict, Raw.
-enum ImportShape : std::uint8_t { kNewer, kSame, kOlder, kConflict, kRaw };
-
-// One ImportMessageChange of an existing key (index into the pool) or, with
-// index < 0, of a fresh client key; a subject from the front.
-// `exists`: whether the key names a message when the target imports it.
-void import_change(FdpScript& s, int index, bool associated, bool fail_on_conflict, ImportShape shape,
-                   int time_case, bool race, const std::string& subject, bool exists = true) {
-  s.u8(0);
-  if (index < 0) {
-    s.u8(0).flag(associated);
-  } else {
-    s.u8(3).u8(static_cast<std::uint8_t>(index));
-    if (!exists) s.flag(associated);
-  }
-  s.u8(1).flag(fail_on_conflict).u8(1).u8(shape).u8(static_cast<std::uint8_t>(time_case));
-  if (time_case == 1) s.u16(60);
-  s.u8(1).u8(0);  // one property: PidTagSubject
-  s.bytes(Bytes(subject.begin(), subject.end())).bytes(Bytes{'\\', 'x'});
-  if (index >= 0 && exists) s.u8(race ? 0 : 1);
-}
-
-void import_seeds(Seeds& seeds, Rng& rng) {
-  const std::uint8_t seed = 3;
-  const std::size_t populate = 6;  // the target's second byte: 2 + 4
-  const ImportPools pools = import_pools(seed, populate);
-  auto header = [&](FdpScript& s) { s.u8(seed).u8(4); };
-  const int created = static_cast<int>(pools.messages);  // the first fresh key's index
-  {
-    FdpScript s;  // create, update, conflict both ways, FailOnConflict, ignore, race
-    header(s);
-    import_change(s, -1, false, false, kNewer, 1, false, "created");
-    import_change(s, created, false, false, kNewer, 1, false, "updated");
-    import_change(s, created, false, false, kConflict, 1, false, "client wins");
-    import_change(s, created, false, false, kConflict, 2, false, "server wins");
-    import_change(s, created, false, true, kConflict, 1, false, "fail on conflict");
-    import_change(s, created, false, false, kSame, 0, false, "same");
-    import_change(s, created, false, false, kOlder, 0, false, "older");
-    import_change(s, created, false, false, kNewer, 1, true, "raced");
-    import_change(s, 0, false, false, kNewer, 1, false, "populated");
-    seeds.write("import", "message-lifecycle", s.out());
-  }
-  {
-    FdpScript s;  // FAI create, read states, soft and hard deletes, re-import of a deleted key
-    header(s);
-    import_change(s, -1, true, false, kNewer, 1, false, "fai");
-    s.u8(5).u8(3);  // read: three keys
-    for (int i = 0; i < 3; ++i) s.u8(3).u8(static_cast<std::uint8_t>(i));
-    for (int i = 0; i < 3; ++i) s.flag(i != 1);
-    s.u8(1);  // no fuzzed key
-    s.u8(3).flag(false).u8(1).u8(2).u8(3).u8(0).u8(3).u8(1).u8(1);  // soft delete keys 0, 1
-    s.u8(3).flag(true).u8(1).u8(1).u8(3).u8(2).u8(1);               // hard delete key 2
-    import_change(s, 0, false, false, kNewer, 1, false, "deleted", false);
-    s.u8(9);  // a server change
-    seeds.write("import", "read-and-deletes", s.out());
-  }
-  {
-    FdpScript s;  // folders: create, rename, conflict; move from elsewhere; hierarchy delete
-    header(s);
-    std::size_t folders = pools.folders;  // the target's folder pool as it grows
-    for (ImportShape shape : {kNewer, kNewer, kConflict}) {
-      s.u8(7);
-      const bool fresh = shape == kNewer || folders == 0;
-      if (folders > 0) s.flag(fresh);
-      if (!fresh && folders > 1) s.u8(static_cast<std::uint8_t>(folders - 1));
-      s.u8(shape);
-      if (folders > 0) s.flag(false);  // parent: the collector's folder
-      s.u8(1).u16(30);
-      s.bytes(Bytes{'f', 'o', 'l', 'd', 'e', 'r', '\\', 'x'}).flag(true);
-      if (fresh) ++folders;
-    }
-    s.u8(6).u8(static_cast<std::uint8_t>(pools.messages - 1)).flag(false).u8(kSame);
-    s.u8(6).u8(static_cast<std::uint8_t>(pools.messages - 1)).flag(true).u8(kNewer);
-    s.u8(4).flag(true).u8(1).u8(1).flag(false).u8(0).u8(1);  // hard-delete the first folder
-    s.u8(10).u32(0xDEAD);
-    seeds.write("import", "folders-and-moves", s.out());
-  }
-  // Raw fields: engine-made GIDs, XIDs and PCLs at the front, random scripts behind.
-  ics::Pcl pcl;
-  pcl.add(ics::Xid::from_globcnt(ics::Guid::from_seed(7), 12));
-  pcl.add(ics::Xid::from_globcnt(ics::Guid::from_seed(0xC11E), 3));
-  const Bytes front = concat(concat(ics::serialize_gid(ics::Gid{ics::Guid::from_seed(7), 5}), pcl.serialize()),
-                             ics::serialize_xid(ics::Xid::from_globcnt(ics::Guid::from_seed(0xC11E), 9)));
-  for (int i = 0; i < 6; ++i) {
-    Bytes b = front;
-    for (std::size_t k = 0; k < 48 + static_cast<std::size_t>(i) * 24; ++k) b.push_back(static_cast<std::uint8_t>(rng()));
-    seeds.write("import", "raw-fields-" + std::to_string(i), b);
-  }
-}
-
-// ---------------------------------------------------------------------------
-// sync_session: conversations for fuzz_sync_session. Op bytes: server changes
-// = 0, sync = 1, modify = 3, create = 4, delete = 5, read = 6, upload = 7.
-
-// A contents replica: flags, extra flags, no property list, buffer and chunk.
-void contents_replica(FdpScript& s, std::uint16_t flags, std::uint8_t extra, bool partial, bool tiny_buffer,
-                      std::uint8_t chunk) {
-  s.u8(1).u16(flags).u8(1).u8(extra).flag(partial).u8(1);
-  if (tiny_buffer) {
-    s.u8(0).u8(6);
-  } else {
-    s.u8(1).u16(1000);
-  }
-  if (chunk == 0) {
-    s.flag(true);
-  } else {
-    s.flag(false).u8(static_cast<std::uint8_t>(chunk - 1));
-  }
-}
-
-void sync_session_seeds(Seeds& seeds, Rng& rng) {
-  const std::uint16_t normal = 0x0020, fai = 0x0010, read_state = 0x0008, progress = 0x8000;
-  {
-    FdpScript s;  // two replicas edit the same message: a conflict, then convergence
-    s.u8(5).u8(3).u8(1);  // seed, 4 messages, 2 replicas
-    contents_replica(s, normal | read_state, 0x05, false, false, 0);
-    contents_replica(s, normal | fai | progress, 0x0F, true, false, 7);
-    s.u8(1).u8(0).u8(1).u8(1);                 // both sync
-    s.u8(3).u8(0).u8(0).flag(false);           // r0 modifies its first message
-    s.bytes(Bytes{'a', '\\', 'x'});
-    s.u8(3).u8(1).u8(0).flag(true);            // r1 the same message
-    s.bytes(Bytes{'b', '\\', 'x'});
-    s.u8(7).u8(0).u8(7).u8(1);                 // both upload
-    s.u8(0).u8(2).u8(1).u8(0).u8(1).u8(1);     // server changes, both sync
-    seeds.write("sync_session", "conflict-two-replicas", s.out());
-  }
-  {
-    FdpScript s;  // one replica: local create / delete / read, tiny buffers, chunked state
-    s.u8(9).u8(5).u8(0);
-    contents_replica(s, normal | fai | read_state, 0x00, false, true, 3);
-    s.u8(1).u8(4).bytes(Bytes{'n', 'e', 'w', '\\', 'x'}).flag(true).u32(77).u8(1);
-    s.u8(6).u8(0).flag(true).u8(5).u8(1).flag(true).u8(7).u8(0).u8(3).u8(1);
-    seeds.write("sync_session", "local-changes-tiny-buffers", s.out());
-  }
-  {
-    FdpScript s;  // a hierarchy replica beside a contents one, folder changes in between
-    s.u8(2).u8(4).u8(1);
-    s.u8(0).u16(0x0002).u8(0x05);  // hierarchy, NoDeletions, Eid | Cn
-    s.u8(1).u16(2000).flag(true);
-    contents_replica(s, normal, 0x02, false, false, 0);
-    s.u8(1).u8(0).u8(0).u8(3).u8(1).u8(0).u8(0).u8(2).u8(1).u8(1).u8(7).u8(0);
-    seeds.write("sync_session", "hierarchy-and-contents", s.out());
-  }
-  for (int i = 0; i < 6; ++i) {
-    Bytes b(24 + static_cast<std::size_t>(i) * 16);
-    for (auto& x : b) x = static_cast<std::uint8_t>(rng());
-    seeds.write("sync_session", "random-" + std::to_string(i), b);
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: ics_gen_corpus OUTDIR\n");
+  if (argc != 2 && argc != 3) {
+    std::fprintf(stderr, "usage: ics_gen_corpus OUTDIR [OPSDIR]\n");
     return 2;
   }
-  Seeds seeds{fs::path(argv[1])};
+  Seeds seeds{std::filesystem::path(argv[1]), argc == 3 ? std::filesystem::path(argv[2]) : std::filesystem::path()};
   Rng rng(0x1C5F022);  // fixed: the same seeds on every run
   globset_seeds(seeds, rng);
   idset_seeds(seeds, rng);
-  ops_seeds(seeds, rng);
+  globset_ops_seeds(seeds, rng);
   fxstream_seeds(seeds, rng);
   pcl_seeds(seeds, rng);
   state_upload_seeds(seeds, rng);

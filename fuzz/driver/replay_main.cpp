@@ -2,6 +2,8 @@
 // g++ builds (no libFuzzer) run every target over its corpus. Arguments are
 // files or directories (recursed, sorted). Exit 0 when every input ran; an
 // oracle failure traps and kills the process, which ctest reports.
+// With --describe first, each input is printed one operation a line on stdout
+// instead (the target's IcsFuzzDescribe; `fuzz/describe` calls this).
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -13,6 +15,8 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
 extern "C" __attribute__((weak)) int LLVMFuzzerInitialize(int* argc, char*** argv);
+// Defined by the targets whose input is an op script (fuzz/script/).
+extern "C" __attribute__((weak)) int IcsFuzzDescribe(const std::uint8_t* data, std::size_t size);
 
 namespace {
 
@@ -42,6 +46,11 @@ bool read_file(const std::filesystem::path& p, std::vector<std::uint8_t>& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  const bool describe = argc > 1 && std::string(argv[1]) == "--describe";
+  if (describe && !IcsFuzzDescribe) {
+    std::fprintf(stderr, "replay: this target has no op script to describe\n");
+    return 2;
+  }
   if (LLVMFuzzerInitialize) LLVMFuzzerInitialize(&argc, &argv);
   std::vector<std::filesystem::path> files = collect(argc, argv);
   if (files.empty()) {
@@ -54,12 +63,17 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "replay: cannot read %s\n", f.c_str());
       return 2;
     }
-    std::fprintf(stderr, "replay: %s (%zu bytes)\n", f.c_str(), data.size());
+    if (!describe) std::fprintf(stderr, "replay: %s (%zu bytes)\n", f.c_str(), data.size());
     // A fresh heap copy of exactly the input size, so ASan sees overreads.
     std::vector<std::uint8_t> copy(data);
     static std::uint8_t empty_input = 0;
-    LLVMFuzzerTestOneInput(copy.empty() ? &empty_input : copy.data(), copy.size());
+    const std::uint8_t* input = copy.empty() ? &empty_input : copy.data();
+    if (describe) {
+      IcsFuzzDescribe(input, copy.size());
+    } else {
+      LLVMFuzzerTestOneInput(input, copy.size());
+    }
   }
-  std::fprintf(stderr, "replay: %zu inputs ran\n", files.size());
+  if (!describe) std::fprintf(stderr, "replay: %zu inputs ran\n", files.size());
   return 0;
 }
