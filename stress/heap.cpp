@@ -13,6 +13,15 @@
 #if defined(ICS_ASAN)
 #include <sanitizer/asan_interface.h>
 #endif
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define ICS_HEAP_TSAN_STACKS 1
+// TSan's debugging interface (no public header in clang 14): the stack TSan recorded for the
+// heap block at addr, as the caller's return addresses, innermost first.
+extern "C" int __tsan_get_alloc_stack(unsigned long addr, unsigned long* trace,
+                                      unsigned long size, int* thread_id, unsigned long* os_id);
+#endif
+#endif
 
 #include <pthread.h>
 
@@ -170,7 +179,7 @@ std::uint32_t intern(Stacks& st, const std::uintptr_t* pcs, std::uint32_t depth)
   return st.count;
 }
 
-#if !defined(ICS_ASAN)
+#if !defined(ICS_ASAN) && !defined(ICS_HEAP_TSAN_STACKS)
 // Return addresses along the frame-pointer chain, each frame checked to lie inside the
 // running stack's bounds and above the previous one (never a read outside [lo, hi)).
 __attribute__((noinline, no_sanitize("address", "thread", "undefined"))) std::uint32_t walk(
@@ -233,8 +242,9 @@ void count(const Entry& e, std::int64_t sign) {
   }
 }
 
-// The allocation's stack: under ASan the one its allocator just recorded (the hook runs after
-// it; ASan's runtime keeps no frame pointers we could follow), otherwise our own walk.
+// The allocation's stack: under ASan and TSan the one their allocator just recorded (the hook
+// runs after it; their runtimes keep no frame pointers we could follow: under TSan the walk
+// lost the allocating function's own frame), otherwise our own walk.
 std::uint32_t record_stack(void* ptr, std::uint32_t epoch) {
   if (epoch == 0 || g.stack_every == 0 || ++t_since_stack < g.stack_every) return 0;
   t_since_stack = 0;
@@ -243,6 +253,13 @@ std::uint32_t record_stack(void* ptr, std::uint32_t epoch) {
   int thread = 0;
   const auto depth = static_cast<std::uint32_t>(__asan_get_alloc_stack(
       ptr, reinterpret_cast<void**>(pcs), kMaxFrames, &thread));
+#elif defined(ICS_HEAP_TSAN_STACKS)
+  int thread = 0;
+  unsigned long os_id = 0;
+  static_assert(sizeof(unsigned long) == sizeof(std::uintptr_t));
+  const auto depth = static_cast<std::uint32_t>(
+      __tsan_get_alloc_stack(reinterpret_cast<unsigned long>(ptr),
+                             reinterpret_cast<unsigned long*>(pcs), kMaxFrames, &thread, &os_id));
 #else
   (void)ptr;
   const std::uint32_t depth = walk(pcs, kMaxFrames, t_ctx.stack_lo, t_ctx.stack_hi);

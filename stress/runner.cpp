@@ -60,11 +60,15 @@ class ThreadStackRoot {
   [[maybe_unused]] std::size_t size_ = 0;
 };
 
-// A helper thread takes part in work stealing until `done` is set.
+// A helper thread takes part in work stealing until `done` is set. It leaves only once the
+// waker has returned from notify_all(): Boost.Fiber 1.74 still reads the woken thread's
+// scheduler after handing it the fiber (scheduler::schedule_from_remote), so a helper that
+// exited at once could free its scheduler under the waker (ThreadSanitizer reported it).
 struct StopSignal {
   boost::fibers::mutex mutex;
   boost::fibers::condition_variable cv;
   bool done = false;
+  std::latch notified{1};
 };
 
 void helper_thread(std::size_t threads, std::latch& ready, StopSignal& stop) {
@@ -75,6 +79,8 @@ void helper_thread(std::size_t threads, std::latch& ready, StopSignal& stop) {
   ready.arrive_and_wait();  // every scheduler registered before anyone steals
   std::unique_lock lock(stop.mutex);
   stop.cv.wait(lock, [&] { return stop.done; });  // while blocked, this thread steals fibers
+  lock.unlock();
+  stop.notified.wait();
 }
 
 void run_epoch(Run& run, FiberCtx& ctx, Worker& worker) {
@@ -313,6 +319,7 @@ RunTimes run_fibers(Run& run) {
         stop.done = true;
       }
       stop.cv.notify_all();
+      stop.notified.count_down();
       for (auto& h : helpers) h.join();
     }
   }

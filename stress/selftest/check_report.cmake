@@ -1,9 +1,10 @@
 # Runs one self-test program as a child and judges it by its exit code and what the sanitizers
 # printed. Usage (ctest runs it):
-#   cmake -DPROGRAM=path [-DARGS=a@@b] [-DASAN_EXTRA=k=v:k=v] -DEXPECT_EXIT=code
+#   cmake -DPROGRAM=path [-DARGS=a@@b] [-DASAN_EXTRA=k=v:k=v] [-DTSAN_EXTRA=k=v:k=v] -DEXPECT_EXIT=code
 #         [-DEXPECT=regex@@...] [-DREJECT=regex@@...] [-DTIMEOUT=seconds] -P check_report.cmake
 # Lists are separated by "@@" (a ";" would be split by add_test).
-# ASAN_OPTIONS is the inherited value with ASAN_EXTRA appended (a later option wins). Every
+# ASAN_OPTIONS (TSAN_OPTIONS) is the inherited value with ASAN_EXTRA (TSAN_EXTRA) appended (a
+# later option wins). Every
 # EXPECT regex must match the child's output and no REJECT regex may; each failure is named.
 cmake_minimum_required(VERSION 3.20)
 if(NOT PROGRAM OR NOT EXPECT_EXIT MATCHES "^[0-9]+$")
@@ -16,15 +17,17 @@ if(NOT TIMEOUT)
   set(TIMEOUT 120)
 endif()
 
-set(options "$ENV{ASAN_OPTIONS}")
-if(ASAN_EXTRA)
-  if(options)
-    string(APPEND options ":")
+foreach(san ASAN TSAN)
+  set(options "$ENV{${san}_OPTIONS}")
+  if(${san}_EXTRA)
+    if(options)
+      string(APPEND options ":")
+    endif()
+    string(APPEND options "${${san}_EXTRA}")
   endif()
-  string(APPEND options "${ASAN_EXTRA}")
-endif()
-set(ENV{ASAN_OPTIONS} "${options}")
-message(STATUS "ASAN_OPTIONS=${options}")
+  set(ENV{${san}_OPTIONS} "${options}")
+  message(STATUS "${san}_OPTIONS=${options}")
+endforeach()
 message(STATUS "running: ${PROGRAM} ${ARGS}")
 
 execute_process(COMMAND ${PROGRAM} ${ARGS}

@@ -39,11 +39,15 @@ inline std::optional<Schedule> parse_schedule(std::string_view arg) {
 
 namespace detail {
 
-// A helper thread takes part in work stealing until `done` is set.
+// A helper thread takes part in work stealing until `done` is set. It leaves only once the
+// waker has returned from notify_all(): Boost.Fiber 1.74 still reads the woken thread's
+// scheduler after handing it the fiber (scheduler::schedule_from_remote), so a helper that
+// exited at once could free its scheduler under the waker (ThreadSanitizer reported it).
 struct StopSignal {
   boost::fibers::mutex mutex;
   boost::fibers::condition_variable cv;
   bool done = false;
+  std::latch notified{1};
 };
 
 inline void helper_thread(int threads, std::latch& ready, StopSignal& stop) {
@@ -51,6 +55,8 @@ inline void helper_thread(int threads, std::latch& ready, StopSignal& stop) {
   ready.arrive_and_wait();  // every scheduler registered before anyone steals
   std::unique_lock lock(stop.mutex);
   stop.cv.wait(lock, [&] { return stop.done; });  // while blocked, this thread steals fibers
+  lock.unlock();
+  stop.notified.wait();
 }
 
 template <class Body>
@@ -100,6 +106,7 @@ bool run_fibers(const Schedule& schedule, int count, Body body) {
     stop.done = true;
   }
   stop.cv.notify_all();
+  stop.notified.count_down();
   for (auto& h : helpers) h.join();
   return stolen.load();
 }
