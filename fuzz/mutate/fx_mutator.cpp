@@ -129,6 +129,7 @@ ics::PropValue random_property(Rng& rng) {
   std::uint16_t id = is_named ? static_cast<std::uint16_t>(0x8000 + rng.below(0x8000)) : rng.pick(kIds);
   v.tag = PropTag(id, type);
   if (v.tag == ics::tags::kMetaTagIdsetGiven) type = ptyp::kBinary;
+  if (ics::is_marker(v.tag.value)) v.tag = PropTag(0x0E07, type);
   if (is_named) v.named = named(rng);
   v.data = value_for(type, rng);
   return v;
@@ -211,7 +212,7 @@ bool toggle_named(ics::PropValue& v, Rng& rng) {
   }
   if (v.named) {
     v.tag = PropTag(rng.pick(kIds), v.tag.type());
-    if (v.tag.id() == 0x4017) v.tag = PropTag(0x4018, v.tag.type());
+    if (v.tag.id() == 0x4017) v.tag = PropTag(0x0E07, v.tag.type());
     v.named.reset();
   } else {
     v.tag = PropTag(static_cast<std::uint16_t>(0x8000 + rng.below(0x8000)), v.tag.type());
@@ -312,6 +313,7 @@ bool mutate_fx(FxMutation kind, FxElements& e, Rng& rng) {
     default:
       return false;
   }
+  if (ics::is_marker(prop->tag.value)) return false;  // a value under a marker's tag: not writable
   for (std::size_t i : props) es[i].tag = es[i].value.tag;  // the event's tag follows its value
   return true;
 }

@@ -24,22 +24,31 @@ bool operand_size(std::uint8_t op, std::size_t depth, std::size_t& n) {
   return true;
 }
 
-// Stack depth before command i (Push adds its width, Pop removes the last
-// push, floored at zero as the lexer sees it).
-std::size_t depth_before(const std::vector<GlobCmd>& cmds, std::size_t i) {
-  std::vector<std::size_t> pushes;
-  std::size_t depth = 0;
-  for (std::size_t k = 0; k < i && k < cmds.size(); ++k) {
-    std::uint8_t op = cmds[k].op;
+// The common byte stack's depth as the lexer sees it: Push adds its width, Pop
+// removes the last push (nothing on an empty stack).
+class Depth {
+ public:
+  void step(std::uint8_t op) {
     if (op >= 0x01 && op <= 0x06) {
-      pushes.push_back(op);
-      depth += op;
-    } else if (op == ics::kGlobsetPop && !pushes.empty()) {
-      depth -= pushes.back();
-      pushes.pop_back();
+      pushes_.push_back(op);
+      depth_ += op;
+    } else if (op == ics::kGlobsetPop && !pushes_.empty()) {
+      depth_ -= pushes_.back();
+      pushes_.pop_back();
     }
   }
-  return depth;
+  std::size_t depth() const { return depth_; }
+
+ private:
+  std::vector<std::uint8_t> pushes_;
+  std::size_t depth_ = 0;
+};
+
+// Stack depth before command i.
+std::size_t depth_before(const std::vector<GlobCmd>& cmds, std::size_t i) {
+  Depth d;
+  for (std::size_t k = 0; k < i && k < cmds.size(); ++k) d.step(cmds[k].op);
+  return d.depth();
 }
 
 ics::Bytes random_bytes(Rng& rng, std::size_t n) {
@@ -203,19 +212,20 @@ bool is_set_level(GlobMutation kind) { return kind >= GlobMutation::SetEdge; }
 GlobsetElements split_globset(ics::ByteView b) {
   GlobsetElements e;
   ics::Reader r(b);
-  std::vector<GlobCmd> cmds;
+  Depth depth;
   while (!r.empty()) {
     const std::size_t at = r.offset();
     std::uint8_t op = 0;
     (void)r.peek_u8(op);
     std::size_t n = 0;
     ics::ByteView operand;
-    if (!operand_size(op, depth_before(e.commands, e.commands.size()), n) || !r.skip(1) ||
+    if (!operand_size(op, depth.depth(), n) || !r.skip(1) ||
         !r.read_bytes(n, operand)) {
       e.tail.assign(b.begin() + static_cast<std::ptrdiff_t>(at), b.end());
       return e;
     }
     e.commands.push_back({op, ics::Bytes(operand.begin(), operand.end())});
+    depth.step(op);
     if (op == ics::kGlobsetEnd) {
       e.complete = true;
       e.tail.assign(r.rest().begin(), r.rest().end());
@@ -438,15 +448,21 @@ bool mutate_idset(IdsetMutation kind, ics::Bytes& body, bool& guid_form, Rng& rn
 
 bool mutate_idset(ics::Bytes& body, bool& guid_form, Rng& rng) {
   const auto kinds = static_cast<std::uint64_t>(IdsetMutation::kCount);
+  const IdsetElements original = split_idset(ics::ByteView(body), guid_form);
   for (int attempt = 0; attempt < 8; ++attempt) {
-    ics::Bytes copy = body;
-    bool form = guid_form;
-    if (mutate_idset(static_cast<IdsetMutation>(rng.below(kinds)), copy, form, rng) &&
-        (copy != body || form != guid_form)) {
-      body = std::move(copy);
+    auto kind = static_cast<IdsetMutation>(rng.below(kinds));
+    if (kind == IdsetMutation::SwapForm) {
+      bool form = guid_form;
+      (void)mutate_idset(kind, body, form, rng);
       guid_form = form;
       return true;
     }
+    IdsetElements e = original;
+    if (!pair_mutation(kind, e, guid_form, rng)) continue;
+    ics::Bytes out = join_idset(e);
+    if (out == body) continue;
+    body = std::move(out);
+    return true;
   }
   return false;
 }
