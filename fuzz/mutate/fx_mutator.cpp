@@ -435,6 +435,7 @@ std::size_t fxstream_custom_crossover(const std::uint8_t* a, std::size_t a_size,
                                       const std::uint8_t* b, std::size_t b_size,
                                       std::uint8_t* out, std::size_t max_out, unsigned seed) {
   Rng rng(seed);
+  if (!rng.one_in(kCrossOverOneIn)) return 0;  // libFuzzer then mutates instead
   FxInputParts pa = parts_of(Bytes(a, a + a_size)), pb = parts_of(Bytes(b, b + b_size));
   FxElements ea = split_fx(ics::ByteView(pa.stream)), eb = split_fx(ics::ByteView(pb.stream));
   std::size_t i = rng.below(ea.events.size() + 1), j = rng.below(eb.events.size() + 1);

@@ -50,6 +50,11 @@ inline bool byte_only() {
 
 namespace ics_fuzz {
 
+// libFuzzer calls a custom crossover as often as the custom mutator; since a
+// crossover cuts both inputs, it works one call in kCrossOverOneIn and returns
+// 0 otherwise (libFuzzer then mutates instead).
+inline constexpr std::uint64_t kCrossOverOneIn = 4;
+
 // Copies a mutant to libFuzzer's buffer; 0 when it does not fit.
 inline std::size_t emit(const std::vector<std::uint8_t>& mutant, std::uint8_t* out,
                         std::size_t max_size) {

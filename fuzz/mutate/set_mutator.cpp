@@ -483,6 +483,7 @@ std::size_t globset_custom_crossover(const std::uint8_t* a, std::size_t a_size,
                                      const std::uint8_t* b, std::size_t b_size, std::uint8_t* out,
                                      std::size_t max_out, unsigned seed) {
   Rng rng(seed);
+  if (!rng.one_in(kCrossOverOneIn)) return 0;  // libFuzzer then mutates instead
   ics::ByteView va(a, a_size), vb(b, b_size);
   if (rng.one_in(2)) {  // set algebra on two decoded sets
     ics::Result<ics::Globset> sa = ics::decode_globset(va), sb = ics::decode_globset(vb);
@@ -525,6 +526,7 @@ std::size_t idset_custom_crossover(const std::uint8_t* a, std::size_t a_size,
                                    std::size_t max_out, unsigned seed) {
   if (a_size == 0 || b_size == 0) return 0;
   Rng rng(seed);
+  if (!rng.one_in(kCrossOverOneIn)) return 0;  // libFuzzer then mutates instead
   bool guid_form = (a[0] & 1) != 0;
   if ((b[0] & 1) != (a[0] & 1)) return 0;  // pairs of one form only
   IdsetElements ea = split_idset(ics::ByteView(a + 1, a_size - 1), guid_form);
