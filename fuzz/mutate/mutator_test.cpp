@@ -334,6 +334,13 @@ TEST(SetMutator, GlobsetCommandKinds) {
   Bytes pwb = join_globset(pw);
   EXPECT_EQ(std::max(pwb.size(), b.size()) - std::min(pwb.size(), b.size()), 1u);
 
+  Bytes cut = b;  // a prefix that ends inside a command's operands
+  ASSERT_TRUE(apply_glob(GlobMutation::Truncate, cut));
+  EXPECT_LT(cut.size(), b.size());
+  EXPECT_TRUE(std::equal(cut.begin(), cut.end(), b.begin()));
+  EXPECT_FALSE(split_globset(ics::ByteView(cut)).complete);
+  EXPECT_FALSE(ics::decode_globset(ics::ByteView(cut)).ok());
+
   Bytes re = b;
   ASSERT_TRUE(apply_glob(GlobMutation::RangeEdge, re));
   EXPECT_EQ(re.size(), b.size());

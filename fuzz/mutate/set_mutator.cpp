@@ -157,6 +157,21 @@ bool command_mutation(GlobMutation kind, std::vector<GlobCmd>& cmds, Rng& rng) {
   }
 }
 
+// Cuts command i's operand short and drops what follows (End and the tail included).
+bool truncate(GlobsetElements& e, Rng& rng) {
+  std::vector<std::size_t> with_operand;
+  for (std::size_t i = 0; i < e.commands.size(); ++i) {
+    if (!e.commands[i].operand.empty()) with_operand.push_back(i);
+  }
+  if (with_operand.empty()) return false;
+  std::size_t i = with_operand[rng.below(with_operand.size())];
+  e.commands[i].operand.resize(rng.below(e.commands[i].operand.size()));
+  e.commands.resize(i + 1);
+  e.complete = false;
+  e.tail.clear();
+  return true;
+}
+
 // Set-level edits through the engine's Globset; false if nothing applies.
 bool set_mutation(GlobMutation kind, ics::Globset& s, Rng& rng) {
   const std::vector<ics::GlobRange> rs = s.ranges();
@@ -257,7 +272,9 @@ bool mutate_globset(GlobMutation kind, ics::Bytes& bytes, Rng& rng) {
     return true;
   }
   GlobsetElements e = split_globset(ics::ByteView(bytes));
-  if (!command_mutation(kind, e.commands, rng)) return false;
+  if (kind == GlobMutation::Truncate ? !truncate(e, rng) : !command_mutation(kind, e.commands, rng)) {
+    return false;
+  }
   bytes = join_globset(e);
   return true;
 }

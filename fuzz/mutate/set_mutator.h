@@ -6,9 +6,10 @@
 // Pop, Bitmask, Range, End; Range's operand length follows the stack depth)
 // and a trailing part (what follows End, or everything from the first command
 // that cannot be cut); commands are inserted, deleted, duplicated, swapped,
-// Push widths changed, Range edges moved by one, Bitmask bits flipped, and the
-// commands written back through ics::Writer as they are (so malformed
-// sequences stay reachable). Set level: a GLOBSET the engine decodes becomes a
+// Push widths changed, Range edges moved by one, Bitmask bits flipped, the
+// GLOBSET cut inside a command's operands, and the commands written back
+// through ics::Writer as they are (so malformed sequences stay reachable).
+// Set level: a GLOBSET the engine decodes becomes a
 // Globset whose ranges are edited with Globset::insert/remove (an edge moved by
 // one, a range split by one value, two ranges merged or brought to one value
 // apart, a range added near an edge or at a byte boundary, a range deleted) and
@@ -45,7 +46,7 @@ ics::Bytes join_globset(const GlobsetElements& e);
 
 enum class GlobMutation {
   InsertCommand, DeleteCommand, DuplicateCommand, SwapCommands, PushWidth, RangeEdge,
-  BitmaskBits, SetEdge, SetSplit, SetMerge, SetNewRange, SetDeleteRange, kCount
+  BitmaskBits, Truncate, SetEdge, SetSplit, SetMerge, SetNewRange, SetDeleteRange, kCount
 };
 // Applies one mutation of the kind to a GLOBSET (plus whatever follows it,
 // kept); false, bytes unchanged, when the kind does not apply.
