@@ -233,10 +233,10 @@ bool change_type(ics::PropValue& v, Rng& rng) {
 
 FxElements split_fx(ics::ByteView stream) {
   ics::FxParser p;
-  (void)p.feed(stream);
-  (void)p.finish();
+  const bool whole = p.feed(stream).ok() && p.finish().ok();
   FxElements e;
   e.events = p.take_events();
+  if (whole) return e;
   ics::FxWriter w;
   for (const FxEvent& ev : e.events) (void)w.event(ev);
   std::size_t done = std::min(w.size(), stream.size());  // the events came from that prefix
