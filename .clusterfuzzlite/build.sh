@@ -9,6 +9,8 @@
 #   fuzz_<what>.options          fuzz/<what>.options, its dict renamed as below
 #   fuzz_<what>.dict             fuzz/<what>.dict
 #   fuzz_<what>_seed_corpus.zip  corpus/<what>/
+# Targets that define libFuzzer's custom mutator hooks (fuzz/mutate/hooks.h) get them and the
+# ics_fuzz_mutate library from the same CMake definition; nothing here names them.
 # The project is $SRC/icsfuzz (see the Dockerfile); ci/ossfuzz-local runs this script outside
 # the container with ICSFUZZ_SRC set to the checkout and the `fuzz` preset's flags.
 

@@ -13,6 +13,8 @@
 #include "fuzz_check.h"
 #include "fxstream_input.h"
 #include "ics/fxstream.h"
+#include "mutate/hooks.h"
+#include "mutate/fx_mutator.h"
 
 namespace {
 
@@ -75,3 +77,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ICS_FUZZ_CHECK(!again.error && again.events == one.events);
   return 0;
 }
+
+// Structure-aware mutation (fuzz/mutate/fx_mutator.h); ICS_FUZZ_BYTE_ONLY=1 turns it off.
+ICS_FUZZ_CUSTOM_MUTATORS(ics_fuzz::fxstream_custom_mutate, ics_fuzz::fxstream_custom_crossover)

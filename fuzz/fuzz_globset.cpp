@@ -11,6 +11,8 @@
 #include "fuzz_check.h"
 #include "globset_reference.h"
 #include "ics/globset.h"
+#include "mutate/hooks.h"
+#include "mutate/set_mutator.h"
 
 namespace {
 
@@ -72,3 +74,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ICS_FUZZ_CHECK(back.ok() && *back == s);
   return 0;
 }
+
+// Structure-aware mutation (fuzz/mutate/set_mutator.h); ICS_FUZZ_BYTE_ONLY=1 turns it off.
+ICS_FUZZ_CUSTOM_MUTATORS(ics_fuzz::globset_custom_mutate, ics_fuzz::globset_custom_crossover)

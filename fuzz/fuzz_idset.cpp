@@ -12,6 +12,8 @@
 
 #include "fuzz_check.h"
 #include "ics/idset.h"
+#include "mutate/hooks.h"
+#include "mutate/set_mutator.h"
 
 namespace {
 
@@ -104,3 +106,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   return 0;
 }
+
+// Structure-aware mutation (fuzz/mutate/set_mutator.h); ICS_FUZZ_BYTE_ONLY=1 turns it off.
+ICS_FUZZ_CUSTOM_MUTATORS(ics_fuzz::idset_custom_mutate, ics_fuzz::idset_custom_crossover)
