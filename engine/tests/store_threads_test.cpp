@@ -305,7 +305,9 @@ void expect_one_replica_map(const std::vector<ThreadLog>& logs) {
     for (const auto& [i, replid] : l.replids) {
       auto [it, fresh] = first.emplace(i, replid);
       EXPECT_EQ(it->second, replid) << "two REPLIDs for shared GUID " << i;
-      if (fresh) EXPECT_TRUE(distinct.insert(replid).second) << "two GUIDs share REPLID " << replid;
+      if (fresh) {
+        EXPECT_TRUE(distinct.insert(replid).second) << "two GUIDs share REPLID " << replid;
+      }
     }
   }
   EXPECT_EQ(first.size(), static_cast<std::size_t>(kSharedGuids));
