@@ -9,14 +9,16 @@
 // replica that differs is checked against the server itself (which names the difference).
 //   download-loop  the Exchange 2003 loop (client.h) on a folder nobody changes: after the
 //                  first sync every loop must download nothing.
-//   mixed          writer fibers change the store (testkit::Workload: creates, modifies,
-//                  deletes, moves, read state, subfolders); replica fibers change their local
+//   mixed          writer fibers change the store (each its own testkit::Workload: creates,
+//                  modifies, deletes, moves, read state, subfolders); replica fibers change their local
 //                  copy through the engine's Replica upload side (local_modify / local_create /
 //                  local_delete / local_set_read), half the time on a few hot messages every
 //                  replica shares, send it with Replica::upload (collector, conflicts with the
 //                  writers and with each other happen: counted from last_upload()), then
 //                  download ROP by ROP. Changes an upload could not send (fault injection)
-//                  stay pending and go with the next upload; verify uploads them first.
+//                  stay pending and go with the next upload; verify uploads them first. Now
+//                  and then a replica logs off and on again, or reserves ids and reports some
+//                  of them deleted.
 //   state-churn    per loop one to three abuses of a download context (a state upload cut
 //                  short and the context released, a malformed IDSET, a rejected property
 //                  tag, a property over the size cap, state ROPs out of order, an upload
@@ -54,6 +56,12 @@ constexpr double kMaxUploadChance = 0.3;
 constexpr std::size_t kHotMessages = 8;
 constexpr std::size_t kRealFirstSyncs = 16;
 constexpr std::size_t kRealFirstSyncEvery = 64;
+// mixed, per replica loop: the replica logs off and on again (its local copy and state kept)
+// while the others sync; it reserves ids (GetLocalReplicaIds) and reports some of them deleted
+// (SetLocalReplicaMidsetDeleted). Each reservation stays in the store as a range or two (tens of
+// bytes), a small fraction of mixed's heap floor.
+constexpr double kRelogonChance = 1.0 / 128;
+constexpr double kReserveChance = 1.0 / 64;
 
 struct SyncShared {
   Mode mode = Mode::DownloadLoop;
@@ -64,8 +72,7 @@ struct SyncShared {
   std::size_t folder_size = 0;  // messages (normal and FAI) in the folder at the start
   double upload_chance = 0;
   std::atomic<std::uint64_t> writes{0};
-  std::shared_ptr<testkit::Workload> workload;
-  boost::fibers::mutex workload_mu;  // one writer at a time drives the generator
+  std::shared_ptr<testkit::Workload> workload;  // each writer drives a sibling of it
   // The server's folder at the current quiescent point, as a freshly synced replica that
   // check_converged accepted (written by the leader, read after the barrier).
   std::optional<Replica::MessageMap> reference;
@@ -104,7 +111,10 @@ std::size_t replica_bytes(const Replica& r) {
 
 class WriterWorker final : public Worker {
  public:
-  explicit WriterWorker(SyncShared& shared) : shared_(shared) {}
+  // Each writer has a generator of its own: on several threads two writers' store calls
+  // (folder creates, deletes and moves among them) run at the same time.
+  WriterWorker(SyncShared& shared, std::uint64_t seed)
+      : shared_(shared), workload_(shared.workload->sibling(seed)) {}
   bool counts_loops() const override { return false; }
   Session* anchor() override { return nullptr; }
   // One server change when the writers are behind kWritesPerPeriod; otherwise only the
@@ -114,16 +124,15 @@ class WriterWorker final : public Worker {
                            static_cast<double>(shared_.replicas) + 1;
     if (static_cast<double>(shared_.writes.load(std::memory_order_relaxed)) >= due) return;
     shared_.writes.fetch_add(1, std::memory_order_relaxed);
-    std::lock_guard lock(shared_.workload_mu);
-    ctx.resume_heap();  // the lock may have switched fibers
-    const std::size_t vanished = shared_.workload->log().vanished;
-    auto op = shared_.workload->step();
+    const std::size_t vanished = workload_.log().vanished;
+    auto op = workload_.step();
     if (ctx.check("Workload::step", op)) ctx.run().count("writer " + std::string(testkit::name(*op)));
-    if (shared_.workload->log().vanished != vanished) ctx.run().count("writer vanished");
+    if (workload_.log().vanished != vanished) ctx.run().count("writer vanished");
   }
 
  private:
   SyncShared& shared_;
+  testkit::Workload workload_;
 };
 
 class ReplicaWorker final : public Worker {
@@ -243,8 +252,33 @@ class ReplicaWorker final : public Worker {
   // ---- mixed ----
 
   void mixed_loop(FiberCtx& ctx) {
+    if (ctx.rng().chance(kRelogonChance) && !relogon(ctx)) return;
+    if (ctx.rng().chance(kReserveChance)) reserve_ids(ctx);
     if (ctx.rng().chance(shared_.upload_chance)) upload_local_changes(ctx);
     download_loop(ctx, *session_, replica_);
+  }
+
+  // A new session for the same client: the next download starts from the replica's state.
+  bool relogon(FiberCtx& ctx) {
+    ctx.logoff(session_);
+    ctx.run().count("relogon");
+    ctx.point();
+    return logon(ctx);
+  }
+
+  // GetLocalReplicaIds, then a part of the range reported deleted, as a client that reserved
+  // ids for offline creates and dropped some of them.
+  void reserve_ids(FiberCtx& ctx) {
+    const auto count = static_cast<std::uint32_t>(1 + ctx.rng().below(16));
+    auto ids = get_local_replica_ids(*session_, count);
+    ctx.point();
+    if (!ctx.check("get_local_replica_ids", ids)) return;
+    ctx.run().count("reserve ids");
+    const Gid first{ids->replguid, ids->first};
+    const Gid last{ids->replguid, ids->first + ctx.rng().below(count)};
+    ctx.check("set_local_replica_midset_deleted",
+              set_local_replica_midset_deleted(*session_, shared_.folder, {LongTermIdRange{first, last}}));
+    ctx.point();
   }
 
   // A random local message (end() when there is none): half the time one of the first
@@ -443,7 +477,9 @@ class SyncScenario final : public Scenario {
       : options_(o), shared_(std::move(shared)) {}
 
   std::unique_ptr<Worker> make_worker(std::size_t fiber) override {
-    if (fiber < shared_->writers) return std::make_unique<WriterWorker>(*shared_);
+    if (fiber < shared_->writers) {
+      return std::make_unique<WriterWorker>(*shared_, options_.seed * 1000003 + 500009 + fiber);
+    }
     return std::make_unique<ReplicaWorker>(*shared_, fiber, options_);
   }
 

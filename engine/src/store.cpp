@@ -850,7 +850,12 @@ Result<std::vector<MessageSnapshot>> Store::collect_changes(Fid fid, MessageKind
                                                             const CnRanges& ranges,
                                                             bool with_props) const {
   ICS_TRY_ASSIGN(CnRanges r, normalized(ranges));
+#if !defined(ICS_SEEDED_BUG_STORE_READ_UNLOCKED)
   std::lock_guard lock(mu_);
+#else
+  // Seeded bug: a download's read of a folder's changes takes no lock; a writer on another
+  // thread may rebalance the index or free the property values it is copying.
+#endif
   const State& s = *state_;
   auto it = s.folders.find(fid);
   if (it == s.folders.end()) return not_found("folder", fid);

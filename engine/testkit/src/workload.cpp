@@ -218,9 +218,20 @@ Result<bool> Workload::remove(DeleteKind kind) {
 Result<bool> Workload::move(Fid from, Fid to, std::vector<Globcnt>& log) {
   ICS_TRY_ASSIGN(std::optional<Mid> mid, pick_any(from));
   if (!mid) return false;
-  ICS_TRY(store_->move_message(*mid, to));
+  Result<Globcnt> moved = store_->move_message(*mid, to);
+  // Another writer moved it first (the store then refuses a move into the same folder).
+  if (!moved.ok() && options_.shared_store && !in_folder(*mid, from)) {
+    ++log_.vanished;
+    return false;
+  }
+  ICS_TRY(moved);
   note(log, mid->globcnt);
   return true;
+}
+
+bool Workload::in_folder(Mid mid, Fid fid) const {
+  Result<MessageSnapshot> now = store_->get_message(mid);
+  return now.ok() && now.value().folder == fid;
 }
 
 Result<bool> Workload::mark(bool read) {

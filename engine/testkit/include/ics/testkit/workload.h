@@ -80,6 +80,11 @@ struct WorkloadLog {
 class Workload {
  public:
   static Result<Workload> create(Store& store, std::uint64_t seed, WorkloadOptions options = {});
+  // Another generator on the same store, folders and options with a random stream of its own
+  // (and an empty log): writers on several threads each drive one, so their calls overlap.
+  Workload sibling(std::uint64_t seed) const {
+    return Workload(*store_, folder_, elsewhere_, seed, options_);
+  }
 
   Fid folder() const { return folder_; }
   Fid elsewhere() const { return elsewhere_; }
@@ -106,6 +111,7 @@ class Workload {
   Result<bool> modify(MessageKind kind);
   Result<bool> remove(DeleteKind kind);
   Result<bool> move(Fid from, Fid to, std::vector<Globcnt>& log);
+  bool in_folder(Mid mid, Fid fid) const;
   void note(std::vector<Globcnt>& list, Globcnt g) {
     if (options_.log_mids) list.push_back(g);
   }
