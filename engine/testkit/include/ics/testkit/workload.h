@@ -80,6 +80,13 @@ struct WorkloadLog {
 class Workload {
  public:
   static Result<Workload> create(Store& store, std::uint64_t seed, WorkloadOptions options = {});
+  // This generator as it stands (folders, RNG state, options, log) driving `store` instead: a
+  // clone of store() (Store::clone) then sees the same steps this one would have taken.
+  Workload on(Store& store) const {
+    Workload copy = *this;
+    copy.store_ = &store;
+    return copy;
+  }
 
   Fid folder() const { return folder_; }
   Fid elsewhere() const { return elsewhere_; }
