@@ -64,13 +64,16 @@ MessageImage image(const MessageSnapshot& m) {
 FolderImage image(const Store& store, const FolderSnapshot& f, std::vector<MessageImage>& messages) {
   FolderImage out{f.fid, f.parent, f.source_key, f.cn, f.change_key, f.pcl, f.last_modified, f.props, {}, {}, {}};
   for (MessageKind kind : {MessageKind::Normal, MessageKind::Associated}) {
-    for (const MessageSnapshot& m : store.collect_changes(f.fid, kind, {{1, kAll}}).value()) {
+    const std::vector<MessageSnapshot> changes = store.collect_changes(f.fid, kind, {{1, kAll}}).value();
+    for (const MessageSnapshot& m : changes) {
       out.message_cns.push_back(m.cn);
       messages.push_back(image(m));
     }
   }
-  for (const ReadChange& r : store.collect_read_changes(f.fid, {{1, kAll}}).value()) out.read_cns.push_back(r.read_cn);
-  for (const MessageTombstone& t : store.collect_tombstones(f.fid, {{1, kAll}}).value()) {
+  const std::vector<ReadChange> reads = store.collect_read_changes(f.fid, {{1, kAll}}).value();
+  for (const ReadChange& r : reads) out.read_cns.push_back(r.read_cn);
+  const std::vector<MessageTombstone> tombstones = store.collect_tombstones(f.fid, {{1, kAll}}).value();
+  for (const MessageTombstone& t : tombstones) {
     out.tombstone_cns.push_back(t.cn);
   }
   return out;
@@ -82,7 +85,8 @@ StoreImage image(const Store& store) {
   std::vector<FolderSnapshot> folders = store.folder_tree(store.root()).value();
   folders.insert(folders.begin(), store.get_folder(store.root()).value());
   for (const FolderSnapshot& f : folders) out.folders_below_root.push_back(image(store, f, out.message_list));
-  for (const FolderTombstone& t : store.collect_folder_tombstones(store.root(), {{1, kAll}}).value()) {
+  const std::vector<FolderTombstone> gone = store.collect_folder_tombstones(store.root(), {{1, kAll}}).value();
+  for (const FolderTombstone& t : gone) {
     out.folder_tombstones.emplace_back(t.fid, t.source_key, t.cn);
   }
   for (Replid r = 1; r <= 8; ++r) out.replicas.push_back(store.guid_of(r));
