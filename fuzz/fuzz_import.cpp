@@ -579,12 +579,22 @@ void run(Ctx& c, script::Op op) {
   }
 }
 
+// The store's seed and size come first (FuzzStoreTemplates::prepare reads them the same way).
+constexpr std::size_t kMinMessages = 2, kMaxMessages = 10;
+
+// The populated stores, one per seed and size, built once per process
+// (LLVMFuzzerTestOneInput prepares each before the heap oracle's first reading).
+FuzzStoreTemplates& stores() {
+  static FuzzStoreTemplates kStores(kMinMessages, kMaxMessages);
+  return kStores;
+}
+
 // One input; everything it builds lives in this scope.
 void run_input(const std::uint8_t* data, std::size_t size, ics_fuzz::Trace& trace) {
   ScriptReader in(data, size, trace);
   in.op("setup");
   const std::uint8_t seed = in.ConsumeIntegral<std::uint8_t>();  // consumed in this order
-  FuzzStore fs = make_fuzz_store(seed, in.ConsumeIntegralInRange<std::size_t>(2, 10));
+  FuzzStore fs = stores().restore(seed, in.ConsumeIntegralInRange<std::size_t>(kMinMessages, kMaxMessages));
   ics::Store& store = *fs.store;
   ics::testkit::Workload& wl = fs.workload;
   ics::Session& s = *fs.session;
@@ -624,6 +634,7 @@ void run_input(const std::uint8_t* data, std::size_t size, ics_fuzz::Trace& trac
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  stores().prepare(data, size);  // before the heap oracle's first reading
   ics_fuzz::Trace off(nullptr);
   ics_fuzz::check_heap_balance("fuzz_import", [&] { run_input(data, size, off); });
   return 0;

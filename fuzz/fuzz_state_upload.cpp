@@ -259,10 +259,14 @@ std::uint32_t configure(ics::Session& s, ics::Fid folder, ics::SyncConfig& cfg) 
   return *h;
 }
 
+// The rest of the stream in buffers the script chooses; once the script is used up, in the
+// largest buffer it can ask for (a used-up script would otherwise read 0 = one byte a call,
+// thousands of calls per input; one-byte buffers stay reachable by asking for them).
 void finish_download(Ctx& c) {
   if (c.upload_open()) end(c);
+  constexpr std::size_t kLargest = std::size_t{255} * 37;  // buffer_size()'s largest
   for (std::size_t i = 0; i < kMaxGetBufferCalls && !c.done; ++i) {
-    std::size_t max = buffer_size(c);
+    std::size_t max = c.in.remaining_bytes() > 0 ? buffer_size(c) : kLargest;
     get_buffer(c, max == 0 ? 1 : max);
   }
   ICS_FUZZ_CHECK(c.done);
@@ -271,11 +275,18 @@ void finish_download(Ctx& c) {
   ICS_FUZZ_CHECK(ics::read_state(p.events()).ok());
 }
 
+// The populated store, built once per process (LLVMFuzzerTestOneInput asks for it before the
+// heap oracle's first reading) and restored for each input.
+const FuzzStoreTemplate& populated() {
+  static const FuzzStoreTemplate kPopulated(1, 6);
+  return kPopulated;
+}
+
 // One input; everything it builds lives in this scope.
 void run_input(const std::uint8_t* data, std::size_t size, ics_fuzz::Trace& trace) {
   ScriptReader in(data, size, trace);
   in.op("setup");
-  FuzzStore fs = make_fuzz_store(1, 6);
+  FuzzStore fs = populated().restore();
   ics::Store& store = *fs.store;
   ics::testkit::Workload& wl = fs.workload;
   ics::Session& s = *fs.session;
@@ -301,6 +312,7 @@ void run_input(const std::uint8_t* data, std::size_t size, ics_fuzz::Trace& trac
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  populated();  // built before the heap oracle's first reading
   ics_fuzz::Trace off(nullptr);
   ics_fuzz::check_heap_balance("fuzz_state_upload", [&] { run_input(data, size, off); });
   return 0;

@@ -218,6 +218,26 @@ def _series_cell(t: Dict[str, Any], name: str) -> str:
     return f"**{text} flagged**" if s.get("flagged") else text
 
 
+def _speed_lines(speed: Optional[Dict[str, Any]]) -> List[str]:
+    """ci/fuzz-speed's table: exec/s, the empty target's, the ratio and its drop since last night."""
+    if not isinstance(speed, dict) or not speed.get("targets"):
+        return []
+    empty = (speed.get("empty") or {}).get("exec_per_s")
+    dropped = {d.get("target"): d for d in speed.get("drops") or []}
+    out = [f"Speed ({speed.get('seconds', '?')} s each beside an empty target with the same flags; "
+           f"load average {speed.get('load', '?')}):", "",
+           "| target | exec/s | empty exec/s | ratio | since last night |", "|---|---|---|---|---|"]
+    for t in speed["targets"]:
+        ratio = t.get("ratio")
+        ratio_text = f"{ratio:.5f}" if isinstance(ratio, (int, float)) else ""
+        d = dropped.get(t.get("target"))
+        note = f"**{d['change']:+.0%} since the previous night**" if d else ""
+        out.append(f"| {_cell(str(t.get('target')))} | {t.get('exec_per_s', '')} "
+                   f"| {'' if empty is None else round(empty)} | {ratio_text} | {note} |")
+    out.append("")
+    return out
+
+
 def _run_lines(run: Dict[str, Any]) -> List[str]:
     """The nightly's own figures (--run-info): fuzz targets, stress scenarios, coverage."""
     out = ["## Run", ""]
@@ -242,6 +262,7 @@ def _run_lines(run: Dict[str, Any]) -> List[str]:
             out += ["Growth series: `server` the engine's memory account, `client` the replicas, "
                     "`process` every live heap byte; **flagged** = growth by the confidence rule.",
                     ""]
+    out += _speed_lines(run.get("speed"))
     cov = run.get("coverage")
     if cov and "lines" in cov:
         out += [f"Engine coverage of the corpus: lines {_pct(cov['lines'])}, "

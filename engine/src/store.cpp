@@ -438,7 +438,19 @@ Store::Store(StoreOptions options) : guid_(options.guid), state_(std::make_uniqu
   s.folder_by_cn[root.cn] = root_;
 }
 
+Store::Store(const Guid& guid, Fid root, std::unique_ptr<State> state, std::uint64_t sessions_opened)
+    : guid_(guid), root_(root), state_(std::move(state)), next_session_id_(sessions_opened) {}
+
 Store::~Store() = default;
+
+std::unique_ptr<Store> Store::clone() const {
+  std::unique_ptr<State> copy;
+  {
+    std::lock_guard lock(mu_);
+    copy = std::make_unique<State>(*state_);
+  }
+  return std::unique_ptr<Store>(new Store(guid_, root_, std::move(copy), next_session_id_.load()));
+}
 
 // ---- ids and replicas ----
 

@@ -221,6 +221,14 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
+  // An independent copy of everything the store holds (folders, messages, read state,
+  // tombstones, conflicts, reserved ids, the replica map, both counters), taken under the
+  // lock: the copy and this store share nothing mutable, so a change to one is invisible to
+  // the other. The copy has no sessions: its memory_stats() start at zero and its session ids
+  // continue from this store's. It costs one copy of every record (the session-level fuzz
+  // targets restore their populated store with it, once per input).
+  std::unique_ptr<Store> clone() const;
+
   const Guid& guid() const { return guid_; }
   Fid root() const { return root_; }
 
@@ -329,6 +337,7 @@ class Store {
   struct State;  // defined in store.cpp
 
  private:
+  Store(const Guid& guid, Fid root, std::unique_ptr<State> state, std::uint64_t sessions_opened);
   const Guid guid_;
   Fid root_;
   mutable std::mutex mu_;

@@ -85,6 +85,13 @@ class Workload {
   Workload sibling(std::uint64_t seed) const {
     return Workload(*store_, folder_, elsewhere_, seed, options_);
   }
+  // This generator as it stands (folders, RNG state, options, log) driving `store` instead: a
+  // clone of store() (Store::clone) then sees the same steps this one would have taken.
+  Workload on(Store& store) const {
+    Workload copy = *this;
+    copy.store_ = &store;
+    return copy;
+  }
 
   Fid folder() const { return folder_; }
   Fid elsewhere() const { return elsewhere_; }
