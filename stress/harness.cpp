@@ -399,6 +399,11 @@ Result<std::unique_ptr<Session>> FiberCtx::logon(std::string_view call) {
 
 void FiberCtx::logoff(std::unique_ptr<Session>& session) {
   if (!session) return;
+  for (Injected& k : injected_) {
+    if (k.session != session.get()) continue;
+    k.charge.reset();  // its account goes with the session
+    k.session = nullptr;
+  }
   untrack(*session);
   session.reset();
 }
@@ -489,11 +494,22 @@ void FiberCtx::settle() {
 // Each --inject-where keeps its bytes from a function of its own: the allocation site a
 // growth finding must name.
 __attribute__((noinline)) void FiberCtx::inject_charged(Session& anchor, std::size_t n) {
+  recharge_injected(anchor);
   auto charge = Charge::make(anchor.memory(), ObjectKind::Other, n);
   if (!check("inject-growth Charge::make", charge)) return;
-  Injected keep{std::make_unique<char[]>(n), std::move(charge).value()};
+  Injected keep{std::make_unique<char[]>(n), n, std::move(charge).value(), &anchor};
   std::memset(keep.bytes.get(), 0xA5, n);
   injected_.push_back(std::move(keep));
+}
+
+void FiberCtx::recharge_injected(Session& anchor) {
+  for (Injected& k : injected_) {
+    if (k.session != nullptr) continue;
+    auto charge = Charge::make(anchor.memory(), ObjectKind::Other, k.size);
+    if (!check("inject-growth Charge::make", charge)) return;
+    k.charge = std::move(charge).value();
+    k.session = &anchor;
+  }
 }
 
 void FiberCtx::KeptChain::keep(char* block) {

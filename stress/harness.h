@@ -313,10 +313,17 @@ class FiberCtx {
   void release_injected();
 
  private:
+  // Growth kept in the engine's account of the session that was the anchor (`session`).
+  // When that session logs off (mixed's relogon) the charge is released with it and the
+  // block waits, unowned, to be charged again to the next anchor: the growth outlives
+  // the session, as a leak in a long-lived client object would.
   struct Injected {
     std::unique_ptr<char[]> bytes;
+    std::size_t size = 0;
     Charge charge;
+    const Session* session = nullptr;
   };
+  void recharge_injected(Session& anchor);
   void note_error(std::string_view call, const Error& e, std::initializer_list<ErrorCode> expected);
   Held held() const;
   void publish();
