@@ -96,6 +96,14 @@ class FuzzStoreTemplates {
     return it == built_.end() ? make_fuzz_store(seed, messages) : it->second->restore();
   }
 
+  // A script's setup op: the store's seed and size, read as prepare() reads them.
+  template <typename Reader>
+  FuzzStore restore(Reader& in) const {
+    in.op("setup");
+    const auto seed = in.template ConsumeIntegral<std::uint8_t>();
+    return restore(seed, in.template ConsumeIntegralInRange<std::size_t>(lo_, hi_));
+  }
+
  private:
   using Key = std::pair<std::uint8_t, std::size_t>;
   const std::size_t lo_, hi_;

@@ -196,22 +196,18 @@ bool quiet(const ics::SyncCounters& s) {
          s.read_changes == 0;
 }
 
-// The store's seed and size come first (FuzzStoreTemplates::prepare reads them the same way).
-constexpr std::size_t kMinMessages = 1, kMaxMessages = 4;
-
-// The populated stores, one per seed and size, built once per process
-// (LLVMFuzzerTestOneInput prepares each before the heap oracle's first reading).
+// The populated stores, one per seed and size (1 to 4 messages; a script's setup op
+// names them), built once per process (LLVMFuzzerTestOneInput prepares each before the heap
+// oracle's first reading).
 FuzzStoreTemplates& stores() {
-  static FuzzStoreTemplates kStores(kMinMessages, kMaxMessages);
+  static FuzzStoreTemplates kStores(1, 4);
   return kStores;
 }
 
 // One input; everything it builds lives in this scope.
 void run_input(const std::uint8_t* data, std::size_t size, ics_fuzz::Trace& trace) {
   ScriptReader in(data, size, trace);
-  in.op("setup");
-  const std::uint8_t seed = in.ConsumeIntegral<std::uint8_t>();  // consumed in this order
-  FuzzStore fs = stores().restore(seed, in.ConsumeIntegralInRange<std::size_t>(kMinMessages, kMaxMessages));
+  FuzzStore fs = stores().restore(in);
   ics::Store& store = *fs.store;
   ics::testkit::Workload& wl = fs.workload;
   ics::Session& s = *fs.session;

@@ -4,7 +4,7 @@
 // Bytes are read through ScriptReader (FuzzedDataProvider order: integers from the
 // end, most significant byte first; strings and byte runs from the front).
 //   setup  workload seed u8, messages 2..10
-//   then up to kMaxSteps ops: an op byte (taken modulo kSlotCount), its operands:
+//   then up to kMaxSteps ops: an op byte (taken modulo the number of kSlots), its operands:
 //   change          key, [associated bool: new keys only], wrong kind (0..7 == 0),
 //                   FailOnConflict bool, stray bits (0..15 == 0) {u8}, version, time,
 //                   raw header fields (Raw only: 3 x {bool [length 0..40, bytes]}),
@@ -32,6 +32,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "script/slots.h"
+
 namespace ics_fuzz::import {
 
 enum class Op : std::uint8_t { Change, Deletes, HierarchyDeletes, Read, Move, Folder, ServerChange, Stray };
@@ -39,19 +41,13 @@ enum class Op : std::uint8_t { Change, Deletes, HierarchyDeletes, Read, Move, Fo
 constexpr int kMaxSteps = 40;
 constexpr std::size_t kMaxKeys = 6;  // keys per delete / read-state call
 
-// Op byte modulo kSlotCount -> op: change and folder imports weigh more.
+// Op byte modulo the number of slots -> op: change and folder imports weigh more.
 constexpr Op kSlots[] = {Op::Change, Op::Change, Op::Change,  Op::Deletes, Op::HierarchyDeletes, Op::Read,
                          Op::Move,   Op::Folder, Op::Folder, Op::ServerChange, Op::Stray};
-constexpr std::size_t kSlotCount = sizeof kSlots / sizeof kSlots[0];
 
-constexpr Op op_of(std::uint8_t byte) { return kSlots[byte % kSlotCount]; }
+constexpr Op op_of(std::uint8_t byte) { return slot_op(kSlots, byte); }
 
-constexpr std::uint8_t code_of(Op op) {
-  for (std::size_t i = 0; i < kSlotCount; ++i) {
-    if (kSlots[i] == op) return static_cast<std::uint8_t>(i);
-  }
-  return 0;
-}
+constexpr std::uint8_t code_of(Op op) { return slot_code(kSlots, op); }
 
 constexpr std::string_view name(Op op) {
   switch (op) {

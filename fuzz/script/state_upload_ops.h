@@ -6,7 +6,7 @@
 //   setup   max state size? bool {0..256}, hierarchy bool, raw config? bool
 //           {send options u8, flags u16, extra u8, tags 0..3 {u32 each}} else
 //           {flags u16, PartialItem bool, extra u8}
-//   then up to kMaxSteps ops: an op byte (taken modulo kSlotCount), its operands:
+//   then up to kMaxSteps ops: an op byte (taken modulo the number of kSlots), its operands:
 //   begin             tag 0..11 (kTags), size 0..512
 //   begin_any_size    tag 0..11, size u32
 //   continue          length 0..96, the bytes (front), split points (1..left each)
@@ -24,6 +24,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "script/slots.h"
+
 namespace ics_fuzz::state_upload {
 
 enum class Op : std::uint8_t { Begin, BeginAnySize, Continue, End, ValidProperty, Stray, GetBuffer, TransferState };
@@ -32,16 +34,10 @@ constexpr int kMaxSteps = 64;
 
 constexpr Op kSlots[] = {Op::Begin, Op::BeginAnySize, Op::Continue,  Op::End,
                          Op::ValidProperty, Op::Stray, Op::GetBuffer, Op::TransferState};
-constexpr std::size_t kSlotCount = sizeof kSlots / sizeof kSlots[0];
 
-constexpr Op op_of(std::uint8_t byte) { return kSlots[byte % kSlotCount]; }
+constexpr Op op_of(std::uint8_t byte) { return slot_op(kSlots, byte); }
 
-constexpr std::uint8_t code_of(Op op) {
-  for (std::size_t i = 0; i < kSlotCount; ++i) {
-    if (kSlots[i] == op) return static_cast<std::uint8_t>(i);
-  }
-  return 0;
-}
+constexpr std::uint8_t code_of(Op op) { return slot_code(kSlots, op); }
 
 constexpr std::string_view name(Op op) {
   switch (op) {

@@ -9,7 +9,7 @@
 //            list? (0..3 == 0) {4 tag bools, OnlySpecified bool, IgnoreSpecifiedOnFAI
 //            bool}], tiny buffer? (0..7 == 0) {size 1..24 | 64..4096}, whole state?
 //            bool {else chunk 1..64}
-//   then up to kMaxSteps ops: an op byte (taken modulo kSlotCount), its operands:
+//   then up to kMaxSteps ops: an op byte (taken modulo the number of kSlots), its operands:
 //   server_changes  count 1..3
 //   sync            replica
 //   local_modify    replica, message, subject string(16), remove binary? bool
@@ -27,6 +27,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "script/slots.h"
+
 namespace ics_fuzz::sync_session {
 
 enum class Op : std::uint8_t { ServerChanges, Sync, LocalModify, LocalCreate, LocalDelete, LocalRead, Upload };
@@ -37,17 +39,11 @@ constexpr std::size_t kMaxReplicas = 3;
 // Op byte modulo kSlots -> op. Sync holds two slots (more syncs than anything else).
 constexpr Op kSlots[] = {Op::ServerChanges, Op::Sync,       Op::Sync,      Op::LocalModify,
                          Op::LocalCreate,   Op::LocalDelete, Op::LocalRead, Op::Upload};
-constexpr std::size_t kSlotCount = sizeof kSlots / sizeof kSlots[0];
 
-constexpr Op op_of(std::uint8_t byte) { return kSlots[byte % kSlotCount]; }
+constexpr Op op_of(std::uint8_t byte) { return slot_op(kSlots, byte); }
 
 // The byte a seed writes for `op`: its first slot.
-constexpr std::uint8_t code_of(Op op) {
-  for (std::size_t i = 0; i < kSlotCount; ++i) {
-    if (kSlots[i] == op) return static_cast<std::uint8_t>(i);
-  }
-  return 0;
-}
+constexpr std::uint8_t code_of(Op op) { return slot_code(kSlots, op); }
 
 constexpr std::string_view name(Op op) {
   switch (op) {
