@@ -182,7 +182,9 @@ def harness_order(linked, families=None):
              ("regression-asan", replay("asan", linked), "cheap"),
              ("unit-asan", zoo.unit_harness, "cheap")]
     order += [(f"fuzz:{t}", zoo.fuzz_harness(t), "fuzz") for t in linked]
-    order += [(f"stress:{s}", zoo.stress_harness(s), "stress") for s in zoo.STRESS_SCENARIOS]
+    order += [(f"stress:{s}", zoo.stress_harness(s, 1), "stress") for s in zoo.STRESS_SCENARIOS]
+    order += [(f"stress-threads:{s}", zoo.stress_harness(s, zoo.STRESS_THREADS), "stress")
+              for s in zoo.STRESS_SCENARIOS]
     return [h for h in order if zoo.selected(h[0], families)]
 
 

@@ -21,6 +21,18 @@ def edits(text):
     return sorted((m.op, m.line, m.after) for m in mutator.mutants_of("fixture.cpp", text))
 
 
+class HarnessOrderTest(unittest.TestCase):
+    def test_the_order_is_the_bug_zoo_s_and_names_every_harness(self):
+        order = runner.harness_order(["globset"])
+        names = [name for name, fn, kind in order]
+        self.assertEqual(names[:5], ["regression", "unit", "regression-asan", "unit-asan",
+                                     "fuzz:globset"])
+        scenarios = runner.zoo.STRESS_SCENARIOS
+        self.assertEqual(names[5:], [f"stress:{s}" for s in scenarios] +
+                         [f"stress-threads:{s}" for s in scenarios])
+        self.assertTrue(all(callable(fn) for name, fn, kind in order))
+
+
 class MutatorTest(unittest.TestCase):
     def test_every_operator_gives_the_expected_edits(self):
         expected = [
