@@ -124,6 +124,10 @@ class WriterWorker final : public Worker {
                            static_cast<double>(shared_.replicas) + 1;
     if (static_cast<double>(shared_.writes.load(std::memory_order_relaxed)) >= due) return;
     shared_.writes.fetch_add(1, std::memory_order_relaxed);
+    if (workload_.rng().below(kFolderMoveEvery) == 0) {
+      move_folder(ctx);
+      return;
+    }
     const std::size_t vanished = workload_.log().vanished;
     auto op = workload_.step();
     if (ctx.check("Workload::step", op)) ctx.run().count("writer " + std::string(testkit::name(*op)));
@@ -131,8 +135,40 @@ class WriterWorker final : public Worker {
   }
 
  private:
+  static constexpr std::uint64_t kFolderMoveEvery = 16;
+
+  // A subfolder moved below the folder or another subfolder, as a client's hierarchy import
+  // (put_folder_version with the folder's CN expected and this writer's change key added to
+  // its PCL). Another writer may have changed, moved or deleted it first (ObjectModified,
+  // SyncNoParent, NotFound), or the new parent may lie below it (SyncIncest).
+  void move_folder(FiberCtx& ctx) {
+    Store& store = workload_.store();
+    auto tree = store.folder_tree(workload_.folder());
+    if (!ctx.check("Store::folder_tree", tree) || tree->empty()) return;
+    const FolderSnapshot& f = (*tree)[workload_.rng().below(tree->size())];
+    const std::size_t pick = workload_.rng().below(tree->size() + 1);
+    const Fid parent = pick == tree->size() ? workload_.folder() : (*tree)[pick].fid;
+    if (parent == f.parent || parent == f.fid) return;
+    FolderVersion v;
+    v.parent = parent;
+    v.source_key = f.source_key;
+    v.change_key = Xid::from_globcnt(guid_, ++changes_);
+    v.pcl = f.pcl;
+    v.pcl.add(v.change_key);
+    v.last_modified = f.last_modified + 1;
+    v.props = f.props;
+    v.expected_cn = f.cn;
+    if (ctx.check("Store::put_folder_version", store.put_folder_version(v),
+                  {ErrorCode::ObjectModified, ErrorCode::SyncNoParent, ErrorCode::NotFound,
+                   ErrorCode::SyncIncest})) {
+      ctx.run().count("writer folder-move");
+    }
+  }
+
   SyncShared& shared_;
   testkit::Workload workload_;
+  Guid guid_ = Guid::from_seed(workload_.rng().next());
+  Globcnt changes_ = 0;
 };
 
 class ReplicaWorker final : public Worker {
