@@ -145,7 +145,7 @@ Status Replica::apply(const SyncDownload& d, const Store& store) {
 
 void Replica::apply_message(const DownloadedMessage& m) {
   LocalMessage& local = messages_[m.header.source_key];
-  local.props = m.props;
+  local.props = PropertyBag(m.props);  // storage sized to this version (a copy-assignment keeps the largest seen)
   local.change_key = m.header.change_key;
   local.pcl = m.header.pcl;
   local.last_modified = m.header.last_modified;
@@ -153,6 +153,11 @@ void Replica::apply_message(const DownloadedMessage& m) {
   local.mid = m.header.id;
   local.cn = m.header.cn;
   local.read = read_flag(m.props);
+#if defined(ICS_SEEDED_BUG_REPLICA_CHANGE_LOG)
+  // Seeded bug (ci/bugzoo, uncharged client growth): every downloaded change's change key,
+  // kept "for later conflict checks" and never trimmed; a download that brings no change keeps nothing.
+  change_log_.push_back(m.header.change_key);
+#endif
 }
 
 void Replica::apply_folder(const DownloadedFolder& f) {
