@@ -32,6 +32,7 @@ struct ScriptTraits {
 using ScriptDecoder = Tape (*)(const std::uint8_t* data, std::size_t size);
 
 enum class ScriptEdit {
+  InsertOp,     // a new loop op: the kind and operand shapes of one in the script, fresh values
   DeleteOp,     // remove a loop op
   DuplicateOp,  // copy a loop op to another place
   SwapOps,      // exchange two loop ops
