@@ -532,11 +532,13 @@ std::size_t script_custom_mutate(std::uint8_t* data, std::size_t size, std::size
   return with_fallback(data, size, max_size, rng, bytes, [&]() -> std::size_t {
     Tape t = decode(data, size);
     if (!t.finished) return 0;
-    for (int attempt = 0; attempt < 4; ++attempt) {
-      if (!edit_script(pick_edit(traits, rng), t, traits, rng)) continue;
-      return emit(encode_tape(t), data, max_size);
+    // One to three edits (one decode serves them all), each retried up to four times.
+    const std::uint64_t edits = 1 + rng.below(3);
+    std::uint64_t done = 0;
+    for (int attempt = 0; attempt < 12 && done < edits; ++attempt) {
+      done += edit_script(pick_edit(traits, rng), t, traits, rng) ? 1 : 0;
     }
-    return 0;
+    return done == 0 ? 0 : emit(encode_tape(t), data, max_size);
   });
 }
 
