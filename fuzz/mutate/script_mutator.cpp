@@ -245,7 +245,9 @@ std::vector<Upload> uploads(const Tape& t) {
 // A continue op's split points: (reads, whether they covered the whole piece).
 std::pair<std::size_t, bool> splits_of(const TapeOp& op) {
   std::size_t pos = 0, k = 0;
-  for (std::size_t r = 2; r < op.reads.size(); ++r, ++k) pos += static_cast<std::size_t>(op.reads[r].min + op.reads[r].off);
+  for (std::size_t r = 2; r < op.reads.size(); ++r, ++k) {
+    pos += static_cast<std::size_t>(op.reads[r].min + op.reads[r].off);
+  }
   return {k, pos >= op.reads[1].raw.size()};
 }
 
@@ -362,7 +364,11 @@ bool resplit(Tape& t, Rng& rng) {
 // continue call a new piece, split again).
 void fresh_value(TapeRead& r, Rng& rng) {
   switch (r.kind) {
-    case TapeRead::Kind::Int: set_int(r, rng.one_in(4) ? new_int(r, rng) : (r.span == ~std::uint64_t{0} ? rng.bits() : rng.below(r.span + 1))); break;
+    case TapeRead::Kind::Int: {
+      const bool full = r.span == ~std::uint64_t{0};
+      set_int(r, rng.one_in(4) ? new_int(r, rng) : (full ? rng.bits() : rng.below(r.span + 1)));
+      break;
+    }
     case TapeRead::Kind::Bool: set_int(r, rng.below(2)); break;
     case TapeRead::Kind::Text: {
       std::string s(rng.below(r.want + 1), 'a');
@@ -556,7 +562,8 @@ std::size_t script_custom_crossover(const std::uint8_t* a, std::size_t a_size, c
   const std::size_t from = rng.below(lb.size() + 1);
   std::vector<TapeOp> ops(ta.ops.begin(), ta.ops.begin() + at(loop_begin(ta)));
   for (std::size_t k = 0; k < keep; ++k) ops.push_back(ta.ops[la[k]]);
-  for (std::size_t k = from; k < lb.size() && ops.size() - loop_begin(ta) < traits.max_steps; ++k) ops.push_back(tb.ops[lb[k]]);
+  const std::size_t setup = loop_begin(ta);
+  for (std::size_t k = from; k < lb.size() && ops.size() - setup < traits.max_steps; ++k) ops.push_back(tb.ops[lb[k]]);
   ops.push_back(ta.ops.back());  // finish
   ta.ops = std::move(ops);
   ta.rest = tb.rest;
