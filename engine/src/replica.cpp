@@ -101,14 +101,15 @@ Status Replica::upload_property(Session& session, std::uint32_t handle, StatePro
 Result<SyncDownload> Replica::download(Session& session, std::uint32_t handle) {
   FxParser lexer;
   SyncStreamParser grammar(options_.config.hierarchy());
+  Bytes buffer;  // one transfer buffer for the whole stream
   for (;;) {
     if (counters_.buffers >= options_.max_buffers) {
       return Error(ErrorCode::GeneralFailure, "the stream did not reach Done");
     }
-    ICS_TRY_ASSIGN(BufferResult r, get_buffer(session, handle, options_.buffer_size));
+    ICS_TRY_ASSIGN(BufferResult r, get_buffer(session, handle, options_.buffer_size, buffer));
     ++counters_.buffers;
-    counters_.stream_bytes += r.buffer.size();
-    ICS_TRY(lexer.feed(r.buffer));
+    counters_.stream_bytes += buffer.size();
+    ICS_TRY(lexer.feed(buffer));
     ICS_TRY(grammar.push_all(lexer.events()));
     if (r.status == TransferStatus::Done) break;
     if (r.status != TransferStatus::Partial) {
