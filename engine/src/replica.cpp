@@ -87,8 +87,8 @@ Status Replica::upload_state(Session& session, std::uint32_t handle) {
 
 Status Replica::upload_property(Session& session, std::uint32_t handle, StateProperty p) {
   const Bytes bytes = encode_idset(state_.get(p));
-  if (bytes.size() > 0xFFFFFFFFu) return Error(ErrorCode::TooBig, "state property over 4 GiB");
-  ICS_TRY(upload_state_begin(session, handle, state_tag(p), static_cast<std::uint32_t>(bytes.size())));
+  ICS_TRY_ASSIGN(std::uint32_t size, state_stream_size(bytes.size()));
+  ICS_TRY(upload_state_begin(session, handle, state_tag(p), size));
   const std::size_t chunk = options_.state_chunk == 0 ? bytes.size() : options_.state_chunk;
   const ByteView all(bytes);
   for (std::size_t at = 0; at < bytes.size(); at += chunk) {

@@ -40,6 +40,11 @@ PropTag state_tag(StateProperty p) {
   return tags::kMetaTagCnsetRead;
 }
 
+Result<std::uint32_t> state_stream_size(std::size_t bytes) {
+  if (bytes > 0xFFFFFFFFu) return Error(ErrorCode::TooBig, "state property over 4 GiB");
+  return static_cast<std::uint32_t>(bytes);
+}
+
 namespace {
 
 constexpr StateProperty kContentsOrder[] = {StateProperty::IdsetGiven, StateProperty::CnsetSeen,

@@ -6,11 +6,13 @@
 #include <thread>
 
 #include "collector_testing.h"
+#include "ics/testkit/oracles.h"
 
 namespace ics {
 namespace {
 
 using namespace collector_testing;
+using testkit::MemoryBaseline;
 
 const Guid kStoreGuid = Guid::from_seed(1000);
 // Two clients, one below and one above the store's GUID in byte order.
@@ -73,17 +75,18 @@ class CollectorTest : public ::testing::Test {
   }
 
   // Expects call() to fail with code and to change neither the store, the
-  // collector's state nor the session's live bytes.
+  // collector's state nor the session's memory (bytes and objects, per kind).
   template <class F>
   void expect_rejected(ErrorCode code, F&& call, const char* what) {
     SCOPED_TRACE(what);
-    const std::size_t bytes = session->memory().live_bytes();
     const Globcnt cn = store->current_cn();
     const std::size_t conflicts = store->conflict_count();
     const IcsState before = state();
+    const MemoryBaseline memory(*session);
     auto r = call();
     EXPECT_EQ(r.code(), code) << (r.ok() ? std::string("ok") : r.error().to_string());
-    EXPECT_EQ(session->memory().live_bytes(), bytes);
+    Status same = memory.check(*session);
+    EXPECT_TRUE(same.ok()) << same.error().to_string();
     EXPECT_EQ(store->current_cn(), cn);
     EXPECT_EQ(store->conflict_count(), conflicts);
     EXPECT_EQ(state(), before);
@@ -481,14 +484,15 @@ TEST_F(CollectorTest, AWriterThatAlwaysWinsExhaustsTheAttempts) {
                                     ++calls;
                                     modify(now(m), "again");
                                   }}).ok());
-  const std::size_t bytes = session->memory().live_bytes();
   IcsState before = state();
+  const MemoryBaseline memory(*session);
   Pcl p = m.pcl;
   p.add(Xid::from_globcnt(kClient, 400));
   auto r = import(m.source_key, 1, Xid::from_globcnt(kClient, 400), p, "c");
   EXPECT_EQ(r.code(), ErrorCode::ObjectModified);
   EXPECT_EQ(calls, kMaxImportAttempts);
-  EXPECT_EQ(session->memory().live_bytes(), bytes);
+  Status same = memory.check(*session);  // the first import's charge is gone, not resized to 0
+  EXPECT_TRUE(same.ok()) << same.error().to_string();
   EXPECT_EQ(state(), before);
   EXPECT_EQ(store->conflict_count(), 0u);
   EXPECT_FALSE(now(m).pcl.includes(Xid::from_globcnt(kClient, 400)));

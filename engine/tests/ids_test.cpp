@@ -66,5 +66,18 @@ TEST(Xid, SizesAndValue) {
   }
 }
 
+// A change key made from a CN holds all six bytes of the 48-bit GLOBCNT, big-endian, as the
+// GID's does: CNs that differ only in their top byte get different change keys.
+TEST(Xid, FromGlobcntKeepsEveryByteOfTheGlobcnt) {
+  const Guid g = Guid::from_seed(4);
+  const Globcnt cn = 0xA1B2C3D4E5F6ull;
+  const Xid x = Xid::from_globcnt(g, cn);
+  EXPECT_EQ(x.local_value(), cn);
+  const Bytes b = serialize_xid(x);
+  const Bytes gid = serialize_gid(Gid{g, cn});
+  EXPECT_EQ(b, gid);  // a 6-byte XID is laid out as a GID
+  EXPECT_FALSE(Xid::from_globcnt(g, kGlobcntMax) == Xid::from_globcnt(g, kGlobcntMax & 0xFFFFFFFFFFull));
+}
+
 }  // namespace
 }  // namespace ics

@@ -632,6 +632,21 @@ TEST(SyncStream, IllFormedStreamsAreFormatErrors) {
   add("property after the children", Events{}.change(1).m(markers::kStartRecip).m(markers::kEndToRecip)
                                          .p(PropValue::unicode(tags::kBody, "x")).end());
   add("unclosed attachment", Events{}.change(1).m(markers::kNewAttach).end());
+  add("property twice in a message", Events{}.change(1).p(PropValue::unicode(tags::kSubject, "t")).end());
+  add("property in two groups of a partial change",
+      Events{}.m(markers::kIncrSyncChgPartial).header(1)
+          .p(PropValue::integer(tags::kMetaTagIncrementalSyncMessagePartial, 0))
+          .p(PropValue::unicode(tags::kSubject, "a"))
+          .p(PropValue::integer(tags::kMetaTagIncrementalSyncMessagePartial, 1))
+          .p(PropValue::unicode(tags::kSubject, "b")).end());
+  add("property after an embedded message's children",
+      Events{}.change(1).m(markers::kNewAttach).m(markers::kStartEmbed)
+          .m(markers::kStartRecip).m(markers::kEndToRecip).p(PropValue::unicode(tags::kBody, "x"))
+          .m(markers::kEndEmbed).m(markers::kEndAttach).end());
+  add("FXDelProp three times in an embedded message",
+      Events{}.change(1).m(markers::kNewAttach).m(markers::kStartEmbed)
+          .p(PropValue::integer(tags::kMetaTagFXDelProp, 0)).p(PropValue::integer(tags::kMetaTagFXDelProp, 0))
+          .p(PropValue::integer(tags::kMetaTagFXDelProp, 0)).m(markers::kEndEmbed).m(markers::kEndAttach).end());
   for (auto& [what, e] : bad) {
     const bool hierarchy = what == "FAI CNSET in a hierarchy state";
     auto got = parse_events(e.ev, hierarchy);
@@ -682,6 +697,91 @@ TEST(SyncStream, AcceptsChildrenGroupsAndTheHierarchyGrammar) {
   EXPECT_FALSE(hd->folders[0].parent_source_key.has_value());
   EXPECT_NE(hd->folders[0].props.get(tags::kDisplayName), nullptr);
   EXPECT_EQ(parse_events(Events{}.m(markers::kIncrSyncRead).end().ev, true).code(), ErrorCode::FormatError);
+}
+
+// An embedded message is a whole messageContent: any number of properties, then its own
+// messageChildren with both MetaTagFXDelProps.
+TEST(SyncStream, AcceptsAnEmbeddedMessageWithPropertiesAndChildren) {
+  Events e;
+  e.change(1).m(markers::kNewAttach).p(PropValue::integer(tags::kAttachNumber, 0)).m(markers::kStartEmbed);
+  e.p(PropValue::unicode(tags::kSubject, "inner")).p(PropValue::unicode(tags::kBody, "text"));
+  e.p(PropValue::integer(tags::kImportance, 2)).p(PropValue::integer(tags::kMessageFlags, 1));
+  e.p(PropValue::integer(tags::kMetaTagFXDelProp, 0));
+  e.m(markers::kStartRecip).p(PropValue::unicode(tags::kDisplayName, "r")).m(markers::kEndToRecip);
+  e.p(PropValue::integer(tags::kMetaTagFXDelProp, 0));
+  e.m(markers::kNewAttach).p(PropValue::integer(tags::kAttachNumber, 0)).m(markers::kEndAttach);
+  e.m(markers::kEndEmbed).m(markers::kEndAttach).end();
+  auto d = parse_events(e.ev);
+  ASSERT_TRUE(d.ok()) << d.error().to_string();
+  ASSERT_EQ(d->messages.size(), 1u);
+  EXPECT_EQ(d->messages[0].attachments, 1u);
+  EXPECT_EQ(d->messages[0].props.size(), 1u);  // the embedded message's properties are not the message's
+}
+
+// MetaTagIncrSyncGroupId may open a partial change without a groupInfo before it (the last
+// group id in the stream stays in force), right after progressTotal or progressPerMessage.
+TEST(SyncStream, AcceptsAGroupIdAfterEitherProgressElement) {
+  const PropValue total = PropValue::binary(PropTag(0x00000102), Bytes(32, 0));
+  Events e;
+  e.m(markers::kIncrSyncProgressMode).p(total);
+  e.p(PropValue::integer(tags::kMetaTagIncrSyncGroupId, 1));
+  e.m(markers::kIncrSyncChgPartial).header(1);
+  e.p(PropValue::integer(tags::kMetaTagIncrementalSyncMessagePartial, 0)).p(PropValue::unicode(tags::kSubject, "a"));
+  e.m(markers::kIncrSyncProgressPerMsg).p(PropValue::integer(PropTag(0x00000003), 40))
+      .p(PropValue::integer(PropTag(0x0000000B), 0));
+  e.p(PropValue::integer(tags::kMetaTagIncrSyncGroupId, 1));
+  e.m(markers::kIncrSyncChgPartial).header(2);
+  e.p(PropValue::integer(tags::kMetaTagIncrementalSyncMessagePartial, 0)).p(PropValue::unicode(tags::kSubject, "b"));
+  e.end();
+  auto d = parse_events(e.ev);
+  ASSERT_TRUE(d.ok()) << d.error().to_string();
+  ASSERT_TRUE(d->progress.has_value());
+  ASSERT_EQ(d->messages.size(), 2u);
+  EXPECT_TRUE(d->messages[0].partial && d->messages[1].partial);
+  EXPECT_FALSE(d->messages[0].progress.has_value());
+  ASSERT_TRUE(d->messages[1].progress.has_value());
+  EXPECT_EQ(d->messages[1].progress->size, 40u);
+}
+
+// Every header field the server may send arrives in the download: the message's
+// PidTagAssociated, PidTagMid, PidTagMessageSize and PidTagChangeNumber, the folder's
+// PidTagFolderId, PidTagParentFolderId and PidTagChangeNumber.
+TEST(SyncStream, KeepsEveryHeaderField) {
+  const Mid mid{1, 0x123456};
+  const Cn cn{1, 0x654321};
+  Events e;
+  e.m(markers::kIncrSyncChg).header(7);
+  e.p(PropValue::integer(tags::kAssociated, 1)).p(PropValue::integer(tags::kMid, mid.to_u64()));
+  e.p(PropValue::integer(tags::kMessageSize, 0xABCDE)).p(PropValue::integer(tags::kChangeNumber, cn.to_u64()));
+  e.m(markers::kIncrSyncMessage).p(PropValue::unicode(tags::kSubject, "s")).end();
+  auto d = parse_events(e.ev);
+  ASSERT_TRUE(d.ok()) << d.error().to_string();
+  ASSERT_EQ(d->messages.size(), 1u);
+  const DownloadedMessage& m = d->messages[0];
+  EXPECT_EQ(m.header.source_key, (Gid{Guid::from_seed(1), 7}));
+  EXPECT_EQ(m.header.last_modified, 1007u);
+  EXPECT_TRUE(m.associated);
+  EXPECT_EQ(m.header.id, mid);
+  EXPECT_EQ(m.message_size, 0xABCDEu);
+  EXPECT_EQ(m.header.cn, cn);
+
+  const Fid fid{1, 0x2222}, parent{1, 0x1111};
+  const Gid parent_key{Guid::from_seed(1), 3};
+  Events h;
+  h.m(markers::kIncrSyncChg).p(PropValue::binary(tags::kParentSourceKey, serialize_gid(parent_key))).header(9);
+  h.p(PropValue::unicode(tags::kDisplayName, "f")).p(PropValue::integer(tags::kFolderId, fid.to_u64()));
+  h.p(PropValue::integer(tags::kParentFolderId, parent.to_u64()));
+  h.p(PropValue::integer(tags::kChangeNumber, cn.to_u64())).end();
+  auto hd = parse_events(h.ev, true);
+  ASSERT_TRUE(hd.ok()) << hd.error().to_string();
+  ASSERT_EQ(hd->folders.size(), 1u);
+  const DownloadedFolder& f = hd->folders[0];
+  EXPECT_EQ(f.header.source_key, (Gid{Guid::from_seed(1), 9}));
+  EXPECT_EQ(f.header.id, fid);
+  EXPECT_EQ(f.parent_fid, parent);
+  EXPECT_EQ(f.parent_source_key, parent_key);
+  EXPECT_EQ(f.header.cn, cn);
+  EXPECT_EQ(f.props.size(), 1u);
 }
 
 }  // namespace

@@ -198,6 +198,29 @@ TEST(ReplicaUpload, PendingListsEachLocalChangeAsMade) {
   EXPECT_EQ(a.pending(), want);
 }
 
+// last_upload() counts the state bytes that upload itself sent: the four state properties
+// as they were when it began, each upload on its own.
+TEST(ReplicaUpload, CountsTheStateBytesEachUploadSends) {
+  World w(8);
+  Replica a = w.replica(101);
+  w.sync(a);
+  auto state_bytes = [&] {
+    std::size_t n = 0;
+    for (StateProperty p : {StateProperty::IdsetGiven, StateProperty::CnsetSeen, StateProperty::CnsetSeenFAI,
+                            StateProperty::CnsetRead}) {
+      n += encode_idset(a.state().get(p)).size();
+    }
+    return n;
+  };
+  for (int round = 0; round < 2; ++round) {
+    const std::size_t want = state_bytes();
+    ASSERT_GT(want, 0u);
+    ASSERT_TRUE(a.local_modify(first_normal(a).value(), {PropValue::unicode(tags::kSubject, "edit")}).ok());
+    w.upload(a);
+    EXPECT_EQ(a.last_upload().state_bytes_uploaded, want) << round;
+  }
+}
+
 TEST(ReplicaUpload, ChangesToMessagesTheServerDeletedAreIgnored) {
   World w(4);
   Replica a = w.replica(401), b = w.replica(402);

@@ -60,6 +60,18 @@ TEST(StateProperty, TagsAndHierarchyRules) {
   }
 }
 
+// The declared size is 32 bits on the wire: every size up to 0xFFFFFFFF is sent as it is, the
+// next one is refused rather than truncated.
+TEST(StateProperty, StreamSizeFillsThe32BitFieldAndNoMore) {
+  EXPECT_EQ(*state_stream_size(0), 0u);
+  EXPECT_EQ(*state_stream_size(0xFFFFFFFEu), 0xFFFFFFFEu);
+  EXPECT_EQ(*state_stream_size(0xFFFFFFFFu), 0xFFFFFFFFu);
+  if constexpr (sizeof(std::size_t) > 4) {
+    EXPECT_EQ(state_stream_size(std::size_t{0xFFFFFFFFu} + 1).code(), ErrorCode::TooBig);
+    EXPECT_EQ(state_stream_size(std::size_t{1} << 40).code(), ErrorCode::TooBig);
+  }
+}
+
 class StateUploadTest : public ::testing::Test {
  protected:
   void SetUp() override {

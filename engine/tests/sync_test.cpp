@@ -573,6 +573,37 @@ TEST_F(SyncTest, IncrementalSyncVisitsOnlyWhatChanged) {
   }
 }
 
+// A sync of one kind leaves the other kind's CNSET as it came (empty for a client that never
+// asked for it), so walking that kind's unseen ranges too would examine every tombstone since
+// CN 1 on each incremental sync: only the kinds asked for are walked.
+TEST_F(SyncTest, AOneKindSyncWalksOnlyThatKindsUnseenTombstones) {
+  for (const bool fai : {false, true}) {
+    const Fid f = *store->create_folder(store->root(), fai ? "fai only" : "normal only");
+    std::vector<Mid> normal, associated;
+    for (int i = 0; i < 6; ++i) {
+      normal.push_back(*store->create_message(f, subject("n"), false));
+      associated.push_back(*store->create_message(f, subject("a"), true));
+    }
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(store->delete_message(normal[i]).ok());
+      ASSERT_TRUE(store->delete_message(associated[i]).ok());
+    }
+    SyncConfig cfg;
+    cfg.flags = sync_flags::kUnicode | (fai ? sync_flags::kFAI : sync_flags::kNormal);
+    const Download first = sync(cfg, IcsState{}, 4096, f);
+    EXPECT_EQ(first.stats.tombstones_examined, 6u) << fai;
+    EXPECT_TRUE((fai ? first.state.seen : first.state.seen_fai).replicas().empty()) << fai;
+    ASSERT_TRUE(store->delete_message(normal[3]).ok());
+    ASSERT_TRUE(store->delete_message(associated[3]).ok());
+    const Download second = sync(cfg, first.state, 4096, f);
+    EXPECT_EQ(second.stats.tombstones_examined, 2u) << fai;  // the two new ones, one per kind
+    EXPECT_EQ(second.stats.deleted, 1u) << fai;
+    const Download quiet = sync(cfg, second.state, 4096, f);
+    EXPECT_EQ(quiet.stats.tombstones_examined, 0u) << fai;
+    EXPECT_EQ(quiet.stats.deleted, 0u) << fai;
+  }
+}
+
 // ---------------------------------------------------------------- errors
 
 TEST_F(SyncTest, CallsOnBadHandlesOrInTheWrongOrderAreNamedAndAllocateNothing) {

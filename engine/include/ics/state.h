@@ -12,6 +12,7 @@
 // Plain value / single-owner objects; thread-compatible.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -46,6 +47,11 @@ struct IcsState {
 Result<StateProperty> state_property(PropTag tag, bool hierarchy);
 // The tag a state property is written with (IdsetGiven as 0x40170003).
 PropTag state_tag(StateProperty p);
+
+// The TransferBufferSize RopSynchronizationUploadStateStreamBegin declares
+// for a state property of `bytes` bytes: the size itself, or TooBig when it
+// does not fit the field's 32 bits.
+Result<std::uint32_t> state_stream_size(std::size_t bytes);
 
 // Writes the `state` element: IncrSyncStateBegin, the properties that apply
 // (all four for contents, IdsetGiven + CnsetSeen for hierarchy),
