@@ -1,0 +1,188 @@
+"""Figures of ci/fuzz-compare: structure-aware against byte-level mutation, per target.
+
+  fuzz_compare.py summarize --minutes M --load L --json OUT WHAT=DIR...
+      DIR is one target's work folder as ci/fuzz-compare leaves it:
+        DIR/<mode>/fuzz.log        the libFuzzer log (-print_final_stats=1) and a last line
+                                   "exit=N" (modes structured and byte; seeds has no run)
+        DIR/<mode>/corpus/         the corpus the run ended with
+        DIR/<mode>/summary.json    llvm-cov export -summary-only of the replayed corpus
+        DIR/<mode>/coverage.lcov   llvm-cov export -format=lcov of the same
+      prints one row per target and mode (executions, exec/s, corpus files, libFuzzer
+      features, engine lines % and branches %), then for each target the engine lines one
+      mode covers and the other does not (count and the first EXAMPLES as file:line), and
+      writes OUT:
+      {"minutes", "load", "targets": [{"target", "modes": {MODE: {"executions",
+        "exec_per_s", "corpus_files", "features", "edges", "exit", "lines": {"covered",
+        "count", "percent"}, "branches": {...}}}, "only": {"structured": {"count",
+        "examples"}, "byte": {...}}}]}
+"""
+import argparse
+import json
+import os
+import re
+import sys
+from typing import Any, Dict, List, Optional, Set, Tuple
+
+MODES = ("seeds", "structured", "byte")
+RUN_MODES = ("structured", "byte")
+EXAMPLES = 5
+
+
+def read_log(path: str) -> Dict[str, Any]:
+    """Executions, exec/s, the last cov/ft/corp figures and the exit status of one libFuzzer
+    log (None where absent: a run that died early has no final stats)."""
+    out: Dict[str, Any] = {"executions": None, "exec_per_s": None, "features": None,
+                           "edges": None, "corpus_units": None, "exit": None}
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return out
+    for key, pattern in (("executions", r"^stat::number_of_executed_units:\s*(\d+)"),
+                         ("exec_per_s", r"^stat::average_exec_per_sec:\s*(\d+)"),
+                         ("exit", r"^exit=(\d+)")):
+        m = re.search(pattern, text, re.M)
+        if m:
+            out[key] = int(m.group(1))
+    # The status lines ("#N ... cov: C ft: F corp: U/S ..."): the last one is where the run ended.
+    for key, pattern in (("edges", r"\bcov: (\d+)"), ("features", r"\bft: (\d+)"),
+                         ("corpus_units", r"\bcorp: (\d+)/")):
+        found = re.findall(pattern, text)
+        if found:
+            out[key] = int(found[-1])
+    return out
+
+
+def read_summary(path: str) -> Dict[str, Any]:
+    """Line and branch totals from llvm-cov's summary export (or ci/coverage's summary.json)."""
+    empty = {"covered": None, "count": None, "percent": None}
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, ValueError):
+        return {"lines": dict(empty), "branches": dict(empty)}
+    totals = data["data"][0]["totals"] if "data" in data else data
+    return {k: {f: totals.get(k, {}).get(f) for f in ("covered", "count", "percent")}
+            for k in ("lines", "branches")}
+
+
+def read_lcov(path: str, root: str = "") -> Set[Tuple[str, int]]:
+    """The (file, line) pairs an lcov trace counts as executed; files relative to root."""
+    covered: Set[Tuple[str, int]] = set()
+    source = ""
+    try:
+        f = open(path, encoding="utf-8", errors="replace")
+    except OSError:
+        return covered
+    with f:
+        for line in f:
+            if line.startswith("SF:"):
+                source = line[3:].strip()
+                if root and source.startswith(root.rstrip("/") + "/"):
+                    source = source[len(root.rstrip("/")) + 1:]
+            elif line.startswith("DA:"):
+                fields = line[3:].strip().split(",")
+                if len(fields) >= 2 and fields[1].isdigit() and int(fields[1]) > 0:
+                    covered.add((source, int(fields[0])))
+    return covered
+
+
+def only_in(a: Set[Tuple[str, int]], b: Set[Tuple[str, int]]) -> Dict[str, Any]:
+    diff = sorted(a - b)
+    return {"count": len(diff), "examples": [f"{f}:{n}" for f, n in diff[:EXAMPLES]]}
+
+
+def count_files(folder: str) -> Optional[int]:
+    try:
+        return sum(1 for e in os.scandir(folder) if e.is_file())
+    except OSError:
+        return None
+
+
+def target_figures(what: str, folder: str, root: str = "") -> Dict[str, Any]:
+    modes: Dict[str, Any] = {}
+    lines: Dict[str, Set[Tuple[str, int]]] = {}
+    for mode in MODES:
+        d = os.path.join(folder, mode)
+        if not os.path.isdir(d):
+            continue
+        fig = read_log(os.path.join(d, "fuzz.log")) if mode in RUN_MODES else {}
+        fig["corpus_files"] = count_files(os.path.join(d, "corpus"))
+        fig.update(read_summary(os.path.join(d, "summary.json")))
+        modes[mode] = fig
+        lines[mode] = read_lcov(os.path.join(d, "coverage.lcov"), root)
+    only = {}
+    if all(m in lines for m in RUN_MODES):
+        only = {"structured": only_in(lines["structured"], lines["byte"]),
+                "byte": only_in(lines["byte"], lines["structured"])}
+    return {"target": what, "modes": modes, "only": only}
+
+
+def summarize(minutes: float, load: str, targets: List[str], root: str = "") -> Dict[str, Any]:
+    rows = []
+    for spec in targets:
+        what, folder = spec.split("=", 1)
+        rows.append(target_figures(what, folder, root))
+    return {"minutes": minutes, "load": load, "targets": rows}
+
+
+def _num(v: Any) -> str:
+    return "?" if v is None else f"{v:,}"
+
+
+def _pct(cov: Dict[str, Any]) -> str:
+    if cov.get("percent") is None:
+        return "?"
+    return f"{cov['percent']:.1f} ({cov['covered']}/{cov['count']})"
+
+
+def table(figures: Dict[str, Any]) -> List[str]:
+    head = (f"{'target':<13} {'mode':<10} {'executions':>11} {'exec/s':>7} {'corpus':>6} "
+            f"{'ft':>6} {'lines %':>17} {'branches %':>17}  exit")
+    out = [head]
+    for t in figures["targets"]:
+        for mode in MODES:
+            m = t["modes"].get(mode)
+            if m is None:
+                continue
+            run = mode in RUN_MODES
+            out.append(f"{t['target']:<13} {mode:<10} "
+                       f"{_num(m.get('executions')) if run else '-':>11} "
+                       f"{_num(m.get('exec_per_s')) if run else '-':>7} "
+                       f"{_num(m.get('corpus_files')):>6} "
+                       f"{_num(m.get('features')) if run else '-':>6} "
+                       f"{_pct(m['lines']):>17} {_pct(m['branches']):>17}  "
+                       f"{m.get('exit') if run else '-'}")
+    for t in figures["targets"]:
+        for mode, other in (("structured", "byte"), ("byte", "structured")):
+            o = t["only"].get(mode)
+            if o is None:
+                continue
+            ex = ", ".join(o["examples"]) + (", ..." if o["count"] > len(o["examples"]) else "")
+            out.append(f"{t['target']}: {o['count']} engine line(s) covered by {mode} and not "
+                       f"{other}{': ' + ex if ex else ''}")
+    out.append(f"{figures['minutes']:g} min per run, both modes at once from the same seeds; "
+               f"load average {figures['load']}")
+    return out
+
+
+def main(argv: List[str]) -> int:
+    p = argparse.ArgumentParser(prog="fuzz_compare.py")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("summarize")
+    s.add_argument("--minutes", type=float, required=True)
+    s.add_argument("--load", default="")
+    s.add_argument("--root", default="", help="strip this prefix from source paths")
+    s.add_argument("--json", required=True)
+    s.add_argument("targets", nargs="+", metavar="WHAT=DIR")
+    args = p.parse_args(argv)
+    figures = summarize(args.minutes, args.load, args.targets, args.root)
+    print("\n".join(table(figures)))
+    with open(args.json, "w", encoding="utf-8") as f:
+        json.dump(figures, f, indent=2)
+        f.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
