@@ -8,13 +8,14 @@
         DIR/<mode>/summary.json    llvm-cov export -summary-only of the replayed corpus
         DIR/<mode>/coverage.lcov   llvm-cov export -format=lcov of the same
       prints one row per target and mode (executions, exec/s, corpus files, libFuzzer
-      features, engine lines % and branches %), then for each target the engine lines one
-      mode covers and the other does not (count and the first EXAMPLES as file:line), and
+      features, engine lines % and branches %), then for each target the engine lines and
+      branches one mode covers and the other does not (count and the first EXAMPLES as
+      file:line), and
       writes OUT:
       {"minutes", "load", "targets": [{"target", "modes": {MODE: {"executions",
         "exec_per_s", "corpus_files", "features", "edges", "exit", "lines": {"covered",
         "count", "percent"}, "branches": {...}}}, "only": {"structured": {"count",
-        "examples"}, "byte": {...}}}]}
+        "examples", "branches": {"count", "examples"}}, "byte": {...}}}]}
 """
 import argparse
 import json
@@ -66,30 +67,41 @@ def read_summary(path: str) -> Dict[str, Any]:
             for k in ("lines", "branches")}
 
 
-def read_lcov(path: str, root: str = "") -> Set[Tuple[str, int]]:
-    """The (file, line) pairs an lcov trace counts as executed; files relative to root."""
-    covered: Set[Tuple[str, int]] = set()
+Line = Tuple[str, int]
+Branch = Tuple[str, int, int, int]
+
+
+def read_lcov(path: str, root: str = "") -> Tuple[Set[Line], Set[Branch]]:
+    """The lines (file, line) and branches (file, line, block, branch) an lcov trace counts
+    as executed or taken; files relative to root."""
+    lines: Set[Line] = set()
+    branches: Set[Branch] = set()
     source = ""
+    prefix = root.rstrip("/") + "/" if root else ""
     try:
         f = open(path, encoding="utf-8", errors="replace")
     except OSError:
-        return covered
+        return lines, branches
     with f:
-        for line in f:
-            if line.startswith("SF:"):
-                source = line[3:].strip()
-                if root and source.startswith(root.rstrip("/") + "/"):
-                    source = source[len(root.rstrip("/")) + 1:]
-            elif line.startswith("DA:"):
-                fields = line[3:].strip().split(",")
-                if len(fields) >= 2 and fields[1].isdigit() and int(fields[1]) > 0:
-                    covered.add((source, int(fields[0])))
-    return covered
+        for raw in f:
+            tag, _, rest = raw.strip().partition(":")
+            fields = rest.split(",")
+            if tag == "SF":
+                source = rest[len(prefix):] if prefix and rest.startswith(prefix) else rest
+            elif tag == "DA" and len(fields) >= 2 and fields[1].isdigit() and int(fields[1]) > 0:
+                lines.add((source, int(fields[0])))
+            elif tag == "BRDA" and len(fields) == 4 and fields[3].isdigit() and int(fields[3]) > 0:
+                branches.add((source, int(fields[0]), int(fields[1]), int(fields[2])))
+    return lines, branches
 
 
-def only_in(a: Set[Tuple[str, int]], b: Set[Tuple[str, int]]) -> Dict[str, Any]:
+def only_in(a: Set[tuple], b: Set[tuple]) -> Dict[str, Any]:
+    """What a has and b has not: the count and the first EXAMPLES as file:line (a branch
+    adds its number within the line)."""
     diff = sorted(a - b)
-    return {"count": len(diff), "examples": [f"{f}:{n}" for f, n in diff[:EXAMPLES]]}
+    def name(item: tuple) -> str:
+        return f"{item[0]}:{item[1]}" + (f" branch {item[3]}" if len(item) == 4 else "")
+    return {"count": len(diff), "examples": [name(i) for i in diff[:EXAMPLES]]}
 
 
 def count_files(folder: str) -> Optional[int]:
@@ -101,7 +113,7 @@ def count_files(folder: str) -> Optional[int]:
 
 def target_figures(what: str, folder: str, root: str = "") -> Dict[str, Any]:
     modes: Dict[str, Any] = {}
-    lines: Dict[str, Set[Tuple[str, int]]] = {}
+    traces: Dict[str, Tuple[Set[Line], Set[Branch]]] = {}
     for mode in MODES:
         d = os.path.join(folder, mode)
         if not os.path.isdir(d):
@@ -110,11 +122,12 @@ def target_figures(what: str, folder: str, root: str = "") -> Dict[str, Any]:
         fig["corpus_files"] = count_files(os.path.join(d, "corpus"))
         fig.update(read_summary(os.path.join(d, "summary.json")))
         modes[mode] = fig
-        lines[mode] = read_lcov(os.path.join(d, "coverage.lcov"), root)
+        traces[mode] = read_lcov(os.path.join(d, "coverage.lcov"), root)
     only = {}
-    if all(m in lines for m in RUN_MODES):
-        only = {"structured": only_in(lines["structured"], lines["byte"]),
-                "byte": only_in(lines["byte"], lines["structured"])}
+    if all(m in traces for m in RUN_MODES):
+        for mode, other in (("structured", "byte"), ("byte", "structured")):
+            only[mode] = only_in(traces[mode][0], traces[other][0])
+            only[mode]["branches"] = only_in(traces[mode][1], traces[other][1])
     return {"target": what, "modes": modes, "only": only}
 
 
@@ -134,6 +147,12 @@ def _pct(cov: Dict[str, Any]) -> str:
     if cov.get("percent") is None:
         return "?"
     return f"{cov['percent']:.1f} ({cov['covered']}/{cov['count']})"
+
+
+def _examples(o: Dict[str, Any]) -> str:
+    if not o["examples"]:
+        return ""
+    return ": " + ", ".join(o["examples"]) + (", ..." if o["count"] > len(o["examples"]) else "")
 
 
 def table(figures: Dict[str, Any]) -> List[str]:
@@ -158,9 +177,11 @@ def table(figures: Dict[str, Any]) -> List[str]:
             o = t["only"].get(mode)
             if o is None:
                 continue
-            ex = ", ".join(o["examples"]) + (", ..." if o["count"] > len(o["examples"]) else "")
             out.append(f"{t['target']}: {o['count']} engine line(s) covered by {mode} and not "
-                       f"{other}{': ' + ex if ex else ''}")
+                       f"{other}{_examples(o)}")
+            b = o["branches"]
+            out.append(f"{t['target']}: {b['count']} engine branch(es) taken by {mode} and not "
+                       f"{other}{_examples(b)}")
     out.append(f"{figures['minutes']:g} min per run, both modes at once from the same seeds; "
                f"load average {figures['load']}")
     return out

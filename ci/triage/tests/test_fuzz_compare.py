@@ -38,11 +38,14 @@ def summary(lines, count, branches, bcount):
         "functions": {"covered": 1, "count": 1, "percent": 100.0}}}], "type": "llvm.coverage.json.export"}
 
 
-def lcov(root, hits):
-    """hits: {file: {line: count}} -> an lcov trace as llvm-cov writes it."""
+def lcov(root, hits, branches=None):
+    """hits: {file: {line: count}}, branches: {file: {line: [taken, ...]}} (taken "-" when
+    the line never ran) -> an lcov trace as llvm-cov writes it."""
     out = []
     for source, lines in hits.items():
         out.append(f"SF:{root}/{source}")
+        for n, taken in sorted((branches or {}).get(source, {}).items()):
+            out += [f"BRDA:{n},0,{k},{t}" for k, t in enumerate(taken)]
         out += [f"DA:{n},{c}" for n, c in sorted(lines.items())]
         out.append(f"LF:{len(lines)}")
         out.append(f"LH:{sum(1 for c in lines.values() if c)}")
@@ -61,6 +64,9 @@ def make_target(root, name, structured_log, byte_log):
                  {"engine/src/a.cpp": {1: 9, 2: 0, 3: 0, 4: 1},
                   "engine/src/b.cpp": {7: 0, 8: 0}}, 3),
     }
+    taken = {"seeds": {"engine/src/a.cpp": {1: [1, 0]}},
+             "structured": {"engine/src/a.cpp": {1: [5, 0]}, "engine/src/b.cpp": {7: [1, 1]}},
+             "byte": {"engine/src/a.cpp": {1: [4, 5]}, "engine/src/b.cpp": {7: ["-", "-"]}}}
     for mode, (log, summ, hits, corpus) in files.items():
         d = os.path.join(folder, mode)
         os.makedirs(os.path.join(d, "corpus"))
@@ -73,7 +79,7 @@ def make_target(root, name, structured_log, byte_log):
         with open(os.path.join(d, "summary.json"), "w", encoding="utf-8") as f:
             json.dump(summ, f)
         with open(os.path.join(d, "coverage.lcov"), "w", encoding="utf-8") as f:
-            f.write(lcov("/src/icsfuzz", hits))
+            f.write(lcov("/src/icsfuzz", hits, taken[mode]))
     return folder
 
 
@@ -103,13 +109,18 @@ class ReadLog(unittest.TestCase):
 
 
 class Lines(unittest.TestCase):
-    def test_only_executed_lines_count_and_paths_are_relative(self):
+    def test_only_executed_lines_and_taken_branches_count_and_paths_are_relative(self):
         d = temp_dir("compare")
         path = os.path.join(d, "c.lcov")
         with open(path, "w", encoding="utf-8") as f:
-            f.write(lcov("/src/icsfuzz", {"engine/src/a.cpp": {1: 1, 2: 0, 10: 12}}))
-        self.assertEqual(fuzz_compare.read_lcov(path, "/src/icsfuzz/"),
-                         {("engine/src/a.cpp", 1), ("engine/src/a.cpp", 10)})
+            f.write(lcov("/src/icsfuzz", {"engine/src/a.cpp": {1: 1, 2: 0, 10: 12}},
+                         {"engine/src/a.cpp": {1: [0, 3], 2: ["-", "-"]}}))
+        lines, branches = fuzz_compare.read_lcov(path, "/src/icsfuzz/")
+        self.assertEqual(lines, {("engine/src/a.cpp", 1), ("engine/src/a.cpp", 10)})
+        self.assertEqual(branches, {("engine/src/a.cpp", 1, 0, 1)})
+
+    def test_missing_trace_is_empty(self):
+        self.assertEqual(fuzz_compare.read_lcov("/nonexistent.lcov"), (set(), set()))
 
     def test_only_in_is_a_sorted_difference_with_a_few_examples(self):
         a = {("b.cpp", 2), ("a.cpp", 9), ("a.cpp", 10)} | {("c.cpp", n) for n in range(1, 10)}
@@ -118,6 +129,8 @@ class Lines(unittest.TestCase):
         self.assertEqual(o["count"], 11)
         self.assertEqual(o["examples"], ["a.cpp:9", "a.cpp:10", "c.cpp:1", "c.cpp:2", "c.cpp:3"])
         self.assertEqual(fuzz_compare.only_in(b, a), {"count": 0, "examples": []})
+        self.assertEqual(fuzz_compare.only_in({("a.cpp", 3, 0, 1)}, set())["examples"],
+                         ["a.cpp:3 branch 1"])
 
 
 class Summarize(unittest.TestCase):
@@ -137,13 +150,19 @@ class Summarize(unittest.TestCase):
         self.assertEqual(t["modes"]["byte"]["exit"], 1)
         self.assertEqual(t["only"]["structured"],
                          {"count": 3, "examples": ["engine/src/a.cpp:2", "engine/src/a.cpp:3",
-                                                   "engine/src/b.cpp:7"]})
-        self.assertEqual(t["only"]["byte"], {"count": 1, "examples": ["engine/src/a.cpp:4"]})
+                                                   "engine/src/b.cpp:7"],
+                          "branches": {"count": 2, "examples": ["engine/src/b.cpp:7 branch 0",
+                                                               "engine/src/b.cpp:7 branch 1"]}})
+        self.assertEqual(t["only"]["byte"], {"count": 1, "examples": ["engine/src/a.cpp:4"],
+                                             "branches": {"count": 1,
+                                                          "examples": ["engine/src/a.cpp:1 branch 1"]}})
         text = "\n".join(fuzz_compare.table(fig))
         self.assertIn("60.0 (60/100)", text)
         self.assertIn("8,123", text)
         self.assertIn("globset: 3 engine line(s) covered by structured and not byte: "
                       "engine/src/a.cpp:2, engine/src/a.cpp:3, engine/src/b.cpp:7", text)
+        self.assertIn("globset: 1 engine branch(es) taken by byte and not structured: "
+                      "engine/src/a.cpp:1 branch 1", text)
         self.assertIn("load average 1.0 2.0 3.0", text)
 
     def test_the_command_prints_the_table_and_writes_the_json(self):
