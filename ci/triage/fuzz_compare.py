@@ -12,7 +12,7 @@
       branches one mode covers and the other does not (count and the first EXAMPLES as
       file:line), and
       writes OUT:
-      {"minutes", "load", "targets": [{"target", "modes": {MODE: {"executions",
+      {"minutes", "load", "from_empty", "targets": [{"target", "modes": {MODE: {"executions",
         "exec_per_s", "corpus_files", "features", "edges", "exit", "lines": {"covered",
         "count", "percent"}, "branches": {...}}}, "only": {"structured": {"count",
         "examples", "branches": {"count", "examples"}}, "byte": {...}}}]}
@@ -131,12 +131,13 @@ def target_figures(what: str, folder: str, root: str = "") -> Dict[str, Any]:
     return {"target": what, "modes": modes, "only": only}
 
 
-def summarize(minutes: float, load: str, targets: List[str], root: str = "") -> Dict[str, Any]:
+def summarize(minutes: float, load: str, targets: List[str], root: str = "",
+              from_empty: bool = False) -> Dict[str, Any]:
     rows = []
     for spec in targets:
         what, folder = spec.split("=", 1)
         rows.append(target_figures(what, folder, root))
-    return {"minutes": minutes, "load": load, "targets": rows}
+    return {"minutes": minutes, "load": load, "from_empty": from_empty, "targets": rows}
 
 
 def _num(v: Any) -> str:
@@ -182,7 +183,8 @@ def table(figures: Dict[str, Any]) -> List[str]:
             b = o["branches"]
             out.append(f"{t['target']}: {b['count']} engine branch(es) taken by {mode} and not "
                        f"{other}{_examples(b)}")
-    out.append(f"{figures['minutes']:g} min per run, both modes at once from the same seeds; "
+    start = "an empty corpus" if figures.get("from_empty") else "the same seeds"
+    out.append(f"{figures['minutes']:g} min per run, both modes at once from {start}; "
                f"load average {figures['load']}")
     return out
 
@@ -194,10 +196,11 @@ def main(argv: List[str]) -> int:
     s.add_argument("--minutes", type=float, required=True)
     s.add_argument("--load", default="")
     s.add_argument("--root", default="", help="strip this prefix from source paths")
+    s.add_argument("--from-empty", type=int, default=0, help="1: the runs started from an empty corpus")
     s.add_argument("--json", required=True)
     s.add_argument("targets", nargs="+", metavar="WHAT=DIR")
     args = p.parse_args(argv)
-    figures = summarize(args.minutes, args.load, args.targets, args.root)
+    figures = summarize(args.minutes, args.load, args.targets, args.root, bool(args.from_empty))
     print("\n".join(table(figures)))
     with open(args.json, "w", encoding="utf-8") as f:
         json.dump(figures, f, indent=2)
