@@ -7,15 +7,16 @@
         DIR/<mode>/corpus/         the corpus the run ended with
         DIR/<mode>/summary.json    llvm-cov export -summary-only of the replayed corpus
         DIR/<mode>/coverage.lcov   llvm-cov export -format=lcov of the same
-      prints one row per target and mode (executions, exec/s, corpus files, libFuzzer
-      features, engine lines % and branches %), then for each target the engine lines and
-      branches one mode covers and the other does not (count and the first EXAMPLES as
-      file:line), and
-      writes OUT:
-      {"minutes", "load", "from_empty", "targets": [{"target", "modes": {MODE: {"executions",
-        "exec_per_s", "corpus_files", "features", "edges", "exit", "lines": {"covered",
-        "count", "percent"}, "branches": {...}}}, "only": {"structured": {"count",
-        "examples", "branches": {"count", "examples"}}, "byte": {...}}}]}
+        DIR/load                   the load average at the start and the end of the runs
+      prints one row per target and mode (executions, exec/s, corpus files and KiB,
+      libFuzzer features, engine lines % and branches %), then for each target the engine
+      lines and branches one mode covers and the other does not (count and the first
+      EXAMPLES as file:line) and the load, and writes OUT:
+      {"minutes", "load", "from_empty", "targets": [{"target", "load", "modes": {MODE: {
+        "executions", "exec_per_s", "corpus_files", "corpus_bytes", "features", "edges",
+        "exit", "lines": {"covered", "count", "percent"}, "branches": {...}}},
+        "only": {"structured": {"count", "examples", "branches": {"count", "examples"}},
+                 "byte": {...}}}]}
 """
 import argparse
 import json
@@ -104,9 +105,19 @@ def only_in(a: Set[tuple], b: Set[tuple]) -> Dict[str, Any]:
     return {"count": len(diff), "examples": [name(i) for i in diff[:EXAMPLES]]}
 
 
-def count_files(folder: str) -> Optional[int]:
+def corpus_size(folder: str) -> Tuple[Optional[int], Optional[int]]:
+    """(files, bytes) of a corpus folder; (None, None) when it is absent."""
     try:
-        return sum(1 for e in os.scandir(folder) if e.is_file())
+        sizes = [e.stat().st_size for e in os.scandir(folder) if e.is_file()]
+    except OSError:
+        return None, None
+    return len(sizes), sum(sizes)
+
+
+def read_text(path: str) -> Optional[str]:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read().strip()
     except OSError:
         return None
 
@@ -119,7 +130,7 @@ def target_figures(what: str, folder: str, root: str = "") -> Dict[str, Any]:
         if not os.path.isdir(d):
             continue
         fig = read_log(os.path.join(d, "fuzz.log")) if mode in RUN_MODES else {}
-        fig["corpus_files"] = count_files(os.path.join(d, "corpus"))
+        fig["corpus_files"], fig["corpus_bytes"] = corpus_size(os.path.join(d, "corpus"))
         fig.update(read_summary(os.path.join(d, "summary.json")))
         modes[mode] = fig
         traces[mode] = read_lcov(os.path.join(d, "coverage.lcov"), root)
@@ -128,7 +139,8 @@ def target_figures(what: str, folder: str, root: str = "") -> Dict[str, Any]:
         for mode, other in (("structured", "byte"), ("byte", "structured")):
             only[mode] = only_in(traces[mode][0], traces[other][0])
             only[mode]["branches"] = only_in(traces[mode][1], traces[other][1])
-    return {"target": what, "modes": modes, "only": only}
+    return {"target": what, "load": read_text(os.path.join(folder, "load")), "modes": modes,
+            "only": only}
 
 
 def summarize(minutes: float, load: str, targets: List[str], root: str = "",
@@ -142,6 +154,10 @@ def summarize(minutes: float, load: str, targets: List[str], root: str = "",
 
 def _num(v: Any) -> str:
     return "?" if v is None else f"{v:,}"
+
+
+def _kib(v: Optional[int]) -> str:
+    return "?" if v is None else f"{v / 1024:.0f}"
 
 
 def _pct(cov: Dict[str, Any]) -> str:
@@ -158,7 +174,7 @@ def _examples(o: Dict[str, Any]) -> str:
 
 def table(figures: Dict[str, Any]) -> List[str]:
     head = (f"{'target':<13} {'mode':<10} {'executions':>11} {'exec/s':>7} {'corpus':>6} "
-            f"{'ft':>6} {'lines %':>17} {'branches %':>17}  exit")
+            f"{'KiB':>6} {'ft':>6} {'lines %':>17} {'branches %':>17}  exit")
     out = [head]
     for t in figures["targets"]:
         for mode in MODES:
@@ -169,7 +185,7 @@ def table(figures: Dict[str, Any]) -> List[str]:
             out.append(f"{t['target']:<13} {mode:<10} "
                        f"{_num(m.get('executions')) if run else '-':>11} "
                        f"{_num(m.get('exec_per_s')) if run else '-':>7} "
-                       f"{_num(m.get('corpus_files')):>6} "
+                       f"{_num(m.get('corpus_files')):>6} {_kib(m.get('corpus_bytes')):>6} "
                        f"{_num(m.get('features')) if run else '-':>6} "
                        f"{_pct(m['lines']):>17} {_pct(m['branches']):>17}  "
                        f"{m.get('exit') if run else '-'}")
@@ -183,6 +199,9 @@ def table(figures: Dict[str, Any]) -> List[str]:
             b = o["branches"]
             out.append(f"{t['target']}: {b['count']} engine branch(es) taken by {mode} and not "
                        f"{other}{_examples(b)}")
+    for t in figures["targets"]:
+        if t.get("load"):
+            out.append(f"{t['target']}: load average {t['load']}")
     start = "an empty corpus" if figures.get("from_empty") else "the same seeds"
     out.append(f"{figures['minutes']:g} min per run, both modes at once from {start}; "
                f"load average {figures['load']}")

@@ -72,7 +72,7 @@ def make_target(root, name, structured_log, byte_log):
         os.makedirs(os.path.join(d, "corpus"))
         for i in range(corpus):
             with open(os.path.join(d, "corpus", f"u{i}"), "wb") as f:
-                f.write(b"x")
+                f.write(b"x" * 512)
         if log is not None:
             with open(os.path.join(d, "fuzz.log"), "w", encoding="utf-8") as f:
                 f.write(log)
@@ -80,6 +80,8 @@ def make_target(root, name, structured_log, byte_log):
             json.dump(summ, f)
         with open(os.path.join(d, "coverage.lcov"), "w", encoding="utf-8") as f:
             f.write(lcov("/src/icsfuzz", hits, taken[mode]))
+    with open(os.path.join(folder, "load"), "w", encoding="utf-8") as f:
+        f.write("4.00 3.00 2.00 at the start, 5.00 4.00 3.00 at the end\n")
     return folder
 
 
@@ -142,8 +144,9 @@ class Summarize(unittest.TestCase):
         self.assertEqual(t["target"], "globset")
         self.assertEqual(set(t["modes"]), {"seeds", "structured", "byte"})
         s = t["modes"]["structured"]
-        self.assertEqual((s["executions"], s["exec_per_s"], s["features"], s["corpus_files"]),
-                         (8123, 2030, 1622, 5))
+        self.assertEqual((s["executions"], s["exec_per_s"], s["features"], s["corpus_files"],
+                          s["corpus_bytes"]), (8123, 2030, 1622, 5, 2560))
+        self.assertEqual(t["load"], "4.00 3.00 2.00 at the start, 5.00 4.00 3.00 at the end")
         self.assertEqual(s["lines"], {"covered": 60, "count": 100, "percent": 60.0})
         self.assertEqual(s["branches"]["percent"], 40.0)
         self.assertNotIn("executions", t["modes"]["seeds"])
@@ -164,6 +167,7 @@ class Summarize(unittest.TestCase):
         self.assertIn("globset: 1 engine branch(es) taken by byte and not structured: "
                       "engine/src/a.cpp:1 branch 1", text)
         self.assertIn("load average 1.0 2.0 3.0", text)
+        self.assertIn("globset: load average 4.00 3.00 2.00 at the start", text)
 
     def test_the_command_prints_the_table_and_writes_the_json(self):
         d = temp_dir("compare")
