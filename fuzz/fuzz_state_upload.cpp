@@ -29,6 +29,7 @@
 #include "ics/store.h"
 #include "ics/sync.h"
 #include "ics/testkit/workload.h"
+#include "mutate/script_mutator.h"
 #include "script/reader.h"
 #include "script/state_upload_ops.h"
 
@@ -317,6 +318,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   ics_fuzz::check_heap_balance("fuzz_state_upload", [&] { run_input(data, size, off); });
   return 0;
 }
+
+// The structure-aware mutator (mutate/script_mutator.h): decodes an input by running it.
+ICS_FUZZ_SCRIPT_MUTATORS(state_upload, run_input,
+                         (ics_fuzz::ScriptTraits{std::size(script::kSlots), script::kMaxSteps, true, false}))
 
 // fuzz/describe: runs the input, printing each op and the values it takes.
 extern "C" int IcsFuzzDescribe(const std::uint8_t* data, std::size_t size) {

@@ -7,7 +7,8 @@
 //
 // What an op takes depends on the state it runs in (a pick among the messages a replica
 // holds takes nothing when it holds none), so these scripts decode only by running them;
-// the trace is that decoding.
+// the trace is that decoding. A Trace may also carry a Tape (script/tape.h): the reader then
+// records every value with the bytes it came from, and stops the run at "finish".
 #pragma once
 
 #include <fuzzer/FuzzedDataProvider.h>
@@ -15,10 +16,13 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
+
+#include "script/tape.h"
 
 namespace ics_fuzz {
 
@@ -28,12 +32,13 @@ namespace ics_fuzz {
 // in 1-byte buffers stays one short line). Nothing when out is null.
 class Trace {
  public:
-  explicit Trace(std::FILE* out) : out_(out) {}
+  explicit Trace(std::FILE* out, Tape* tape = nullptr) : out_(out), tape_(tape) {}
   Trace(const Trace&) = delete;
   Trace& operator=(const Trace&) = delete;
   ~Trace() { end_line(); }
 
   bool on() const { return out_ != nullptr; }
+  Tape* tape() const { return tape_; }
   void begin(std::string_view name) {
     if (!on()) return;
     end_line();
@@ -70,6 +75,7 @@ class Trace {
   }
 
   std::FILE* out_;
+  Tape* tape_;
   int step_ = 0;
   bool open_ = false;
   std::string last_;
@@ -109,23 +115,51 @@ inline std::string hex_bytes(const std::vector<std::uint8_t>& b) {
 
 class ScriptReader {
  public:
-  ScriptReader(const std::uint8_t* data, std::size_t size, Trace& trace) : in_(data, size), trace_(trace) {}
+  ScriptReader(const std::uint8_t* data, std::size_t size, Trace& trace)
+      : data_(data), size_(size), in_(data, size), trace_(trace) {}
 
   // An op's byte (not traced: the op's name starts its line, through op()).
-  std::uint8_t op_byte() { return in_.ConsumeIntegral<std::uint8_t>(); }
-  void op(std::string_view name) { trace_.begin(name); }
+  std::uint8_t op_byte() {
+    std::uint8_t b = in_.ConsumeIntegral<std::uint8_t>();
+    if (trace_.tape()) {
+      code_ = b;
+      has_code_ = true;
+      take_back();
+    }
+    return b;
+  }
+  // Starts an op's line; with a tape, a new op there, and at "finish" the recording ends
+  // (throws TapeFinished, which the recording caller catches).
+  void op(std::string_view name) {
+    trace_.begin(name);
+    if (Tape* t = trace_.tape()) {
+      t->ops.push_back(TapeOp{std::string(name), has_code_, code_, {}});
+      has_code_ = false;
+      if (name == "finish") {
+        t->rest.assign(data_ + front_, data_ + (size_ - back_));
+        t->finished = true;
+        throw TapeFinished{};
+      }
+    }
+  }
   std::size_t remaining_bytes() { return in_.remaining_bytes(); }
 
   template <class T>
   T ConsumeIntegral() {
-    return note(in_.ConsumeIntegral<T>());
+    return ConsumeIntegralInRange<T>(std::numeric_limits<T>::min(), std::numeric_limits<T>::max());
   }
   template <class T>
   T ConsumeIntegralInRange(T min, T max) {
-    return note(in_.ConsumeIntegralInRange<T>(min, max));
+    T v = in_.ConsumeIntegralInRange<T>(min, max);
+    if (trace_.tape()) {
+      const auto lo = static_cast<std::uint64_t>(min);
+      record_int(lo, static_cast<std::uint64_t>(max) - lo, static_cast<std::uint64_t>(v) - lo, TapeRead::Kind::Int);
+    }
+    return note(v);
   }
   bool ConsumeBool() {
     bool b = in_.ConsumeBool();
+    if (trace_.tape()) record_int(0, 1, b ? 1 : 0, TapeRead::Kind::Bool);
     trace_.value(b ? "true" : "false");
     return b;
   }
@@ -133,11 +167,13 @@ class ScriptReader {
   std::vector<T> ConsumeBytes(std::size_t n) {
     static_assert(sizeof(T) == 1, "bytes only");
     std::vector<T> b = in_.ConsumeBytes<T>(n);
+    if (trace_.tape()) record_front(TapeRead::Kind::Bytes, n);
     if (trace_.on()) trace_.value(hex_bytes(std::vector<std::uint8_t>(b.begin(), b.end())));
     return b;
   }
   std::string ConsumeRandomLengthString(std::size_t max) {
     std::string s = in_.ConsumeRandomLengthString(max);
+    if (trace_.tape()) record_front(TapeRead::Kind::Text, max);
     if (trace_.on()) trace_.value(quote_text(s));
     return s;
   }
@@ -155,6 +191,47 @@ class ScriptReader {
     return v;
   }
 
+  // The bytes consumed since the last record, from the end or from the front.
+  std::vector<std::uint8_t> take_back() {
+    std::vector<std::uint8_t> raw;
+    const std::size_t now = size_ - front_ - in_.remaining_bytes();
+    for (; back_ < now; ++back_) raw.push_back(data_[size_ - 1 - back_]);
+    return raw;
+  }
+  std::vector<std::uint8_t> take_front() {
+    const std::size_t now = size_ - back_ - in_.remaining_bytes();
+    std::vector<std::uint8_t> raw(data_ + front_, data_ + now);
+    front_ = now;
+    return raw;
+  }
+  // A read before any op (none in the current targets) opens an unnamed one.
+  TapeOp& current() {
+    Tape& t = *trace_.tape();
+    if (t.ops.empty()) t.ops.push_back(TapeOp{});
+    return t.ops.back();
+  }
+  void record_int(std::uint64_t min, std::uint64_t span, std::uint64_t off, TapeRead::Kind kind) {
+    TapeRead r;
+    r.kind = kind;
+    r.min = min;
+    r.span = span;
+    r.off = off;
+    r.raw = take_back();
+    current().reads.push_back(std::move(r));
+  }
+  void record_front(TapeRead::Kind kind, std::size_t want) {
+    TapeRead r;
+    r.kind = kind;
+    r.want = want;
+    r.raw = take_front();
+    current().reads.push_back(std::move(r));
+  }
+
+  const std::uint8_t* data_;
+  std::size_t size_;
+  std::size_t front_ = 0, back_ = 0;  // bytes recorded from each end
+  bool has_code_ = false;
+  std::uint8_t code_ = 0;
   FuzzedDataProvider in_;
   Trace& trace_;
 };
