@@ -11,11 +11,12 @@
       prints one row per target and mode (executions, exec/s, corpus files and KiB,
       libFuzzer features, engine lines % and branches %), then for each target the engine
       lines and branches one mode covers and the other does not (count and the first
-      EXAMPLES as file:line) and the load, and writes OUT:
+      EXAMPLES as file:line or file:first-last) and the load, and writes OUT:
       {"minutes", "load", "from_empty", "targets": [{"target", "load", "modes": {MODE: {
         "executions", "exec_per_s", "corpus_files", "corpus_bytes", "features", "edges",
         "exit", "lines": {"covered", "count", "percent"}, "branches": {...}}},
-        "only": {"structured": {"count", "examples", "branches": {"count", "examples"}},
+        "only": {"structured": {"count", "files", "examples",
+                                "branches": {"count", "files", "examples"}},
                  "byte": {...}}}]}
 """
 import argparse
@@ -97,12 +98,26 @@ def read_lcov(path: str, root: str = "") -> Tuple[Set[Line], Set[Branch]]:
 
 
 def only_in(a: Set[tuple], b: Set[tuple]) -> Dict[str, Any]:
-    """What a has and b has not: the count and the first EXAMPLES as file:line (a branch
-    adds its number within the line)."""
+    """What a has and b has not: the count, the count per file, and the first EXAMPLES as
+    file:line, runs of consecutive lines as file:first-last (a branch: file:line branch k)."""
     diff = sorted(a - b)
-    def name(item: tuple) -> str:
-        return f"{item[0]}:{item[1]}" + (f" branch {item[3]}" if len(item) == 4 else "")
-    return {"count": len(diff), "examples": [name(i) for i in diff[:EXAMPLES]]}
+    per_file: Dict[str, int] = {}
+    for item in diff:
+        per_file[item[0]] = per_file.get(item[0], 0) + 1
+    examples: List[str] = []
+    i = 0
+    while i < len(diff) and len(examples) < EXAMPLES:
+        item = diff[i]
+        if len(item) == 4:
+            examples.append(f"{item[0]}:{item[1]} branch {item[3]}")
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(diff) and diff[j + 1][0] == item[0] and diff[j + 1][1] == diff[j][1] + 1:
+            j += 1
+        examples.append(f"{item[0]}:{item[1]}" + (f"-{diff[j][1]}" if j > i else ""))
+        i = j + 1
+    return {"count": len(diff), "files": per_file, "examples": examples}
 
 
 def corpus_size(folder: str) -> Tuple[Optional[int], Optional[int]]:
@@ -169,7 +184,19 @@ def _pct(cov: Dict[str, Any]) -> str:
 def _examples(o: Dict[str, Any]) -> str:
     if not o["examples"]:
         return ""
-    return ": " + ", ".join(o["examples"]) + (", ..." if o["count"] > len(o["examples"]) else "")
+    files = ", ".join(f"{os.path.basename(f)} {n}" for f, n in sorted(o["files"].items()))
+    more = ", ..." if o["count"] > _shown(o) else ""
+    return f" ({files}): " + ", ".join(o["examples"]) + more
+
+
+def _shown(o: Dict[str, Any]) -> int:
+    """How many lines (or branches) the examples name."""
+    n = 0
+    for e in o["examples"]:
+        where = e.rsplit(":", 1)[1].split(" ")[0]
+        first, _, last = where.partition("-")
+        n += int(last) - int(first) + 1 if last else 1
+    return n
 
 
 def table(figures: Dict[str, Any]) -> List[str]:

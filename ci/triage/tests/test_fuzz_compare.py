@@ -124,13 +124,18 @@ class Lines(unittest.TestCase):
     def test_missing_trace_is_empty(self):
         self.assertEqual(fuzz_compare.read_lcov("/nonexistent.lcov"), (set(), set()))
 
-    def test_only_in_is_a_sorted_difference_with_a_few_examples(self):
-        a = {("b.cpp", 2), ("a.cpp", 9), ("a.cpp", 10)} | {("c.cpp", n) for n in range(1, 10)}
+    def test_only_in_is_a_sorted_difference_with_runs_of_lines_as_ranges(self):
+        a = {("b.cpp", 2), ("a.cpp", 9), ("a.cpp", 10), ("a.cpp", 12)} | {("c.cpp", n) for n in range(1, 10)}
         b = {("b.cpp", 2)}
         o = fuzz_compare.only_in(a, b)
-        self.assertEqual(o["count"], 11)
-        self.assertEqual(o["examples"], ["a.cpp:9", "a.cpp:10", "c.cpp:1", "c.cpp:2", "c.cpp:3"])
-        self.assertEqual(fuzz_compare.only_in(b, a), {"count": 0, "examples": []})
+        self.assertEqual(o["count"], 12)
+        self.assertEqual(o["files"], {"a.cpp": 3, "c.cpp": 9})
+        self.assertEqual(o["examples"], ["a.cpp:9-10", "a.cpp:12", "c.cpp:1-9"])
+        self.assertEqual(fuzz_compare.only_in(b, a), {"count": 0, "files": {}, "examples": []})
+        many = fuzz_compare.only_in({("d.cpp", n) for n in range(0, 40, 2)}, set())
+        self.assertEqual(len(many["examples"]), fuzz_compare.EXAMPLES)
+        self.assertTrue(fuzz_compare._examples(many).endswith("d.cpp:8, ..."))
+        self.assertFalse(fuzz_compare._examples(o).endswith("..."))
         self.assertEqual(fuzz_compare.only_in({("a.cpp", 3, 0, 1)}, set())["examples"],
                          ["a.cpp:3 branch 1"])
 
@@ -151,21 +156,22 @@ class Summarize(unittest.TestCase):
         self.assertEqual(s["branches"]["percent"], 40.0)
         self.assertNotIn("executions", t["modes"]["seeds"])
         self.assertEqual(t["modes"]["byte"]["exit"], 1)
-        self.assertEqual(t["only"]["structured"],
-                         {"count": 3, "examples": ["engine/src/a.cpp:2", "engine/src/a.cpp:3",
-                                                   "engine/src/b.cpp:7"],
-                          "branches": {"count": 2, "examples": ["engine/src/b.cpp:7 branch 0",
-                                                               "engine/src/b.cpp:7 branch 1"]}})
-        self.assertEqual(t["only"]["byte"], {"count": 1, "examples": ["engine/src/a.cpp:4"],
-                                             "branches": {"count": 1,
-                                                          "examples": ["engine/src/a.cpp:1 branch 1"]}})
+        self.assertEqual(t["only"]["structured"], {
+            "count": 3, "files": {"engine/src/a.cpp": 2, "engine/src/b.cpp": 1},
+            "examples": ["engine/src/a.cpp:2-3", "engine/src/b.cpp:7"],
+            "branches": {"count": 2, "files": {"engine/src/b.cpp": 2},
+                         "examples": ["engine/src/b.cpp:7 branch 0", "engine/src/b.cpp:7 branch 1"]}})
+        self.assertEqual(t["only"]["byte"], {
+            "count": 1, "files": {"engine/src/a.cpp": 1}, "examples": ["engine/src/a.cpp:4"],
+            "branches": {"count": 1, "files": {"engine/src/a.cpp": 1},
+                         "examples": ["engine/src/a.cpp:1 branch 1"]}})
         text = "\n".join(fuzz_compare.table(fig))
         self.assertIn("60.0 (60/100)", text)
         self.assertIn("8,123", text)
-        self.assertIn("globset: 3 engine line(s) covered by structured and not byte: "
-                      "engine/src/a.cpp:2, engine/src/a.cpp:3, engine/src/b.cpp:7", text)
-        self.assertIn("globset: 1 engine branch(es) taken by byte and not structured: "
-                      "engine/src/a.cpp:1 branch 1", text)
+        self.assertIn("globset: 3 engine line(s) covered by structured and not byte "
+                      "(a.cpp 2, b.cpp 1): engine/src/a.cpp:2-3, engine/src/b.cpp:7\n", text)
+        self.assertIn("globset: 1 engine branch(es) taken by byte and not structured "
+                      "(a.cpp 1): engine/src/a.cpp:1 branch 1\n", text)
         self.assertIn("load average 1.0 2.0 3.0", text)
         self.assertIn("globset: load average 4.00 3.00 2.00 at the start", text)
 
