@@ -245,7 +245,9 @@ std::vector<Upload> uploads(const Tape& t) {
 // A continue op's split points: (reads, whether they covered the whole piece).
 std::pair<std::size_t, bool> splits_of(const TapeOp& op) {
   std::size_t pos = 0, k = 0;
-  for (std::size_t r = 2; r < op.reads.size(); ++r, ++k) pos += static_cast<std::size_t>(op.reads[r].min + op.reads[r].off);
+  for (std::size_t r = 2; r < op.reads.size(); ++r, ++k) {
+    pos += static_cast<std::size_t>(op.reads[r].min + op.reads[r].off);
+  }
   return {k, pos >= op.reads[1].raw.size()};
 }
 
@@ -357,6 +359,53 @@ bool resplit(Tape& t, Rng& rng) {
   return a.reads != before;
 }
 
+// A new loop op: a copy of one in the script (its kind and the shape of its operands), every
+// value drawn again (a byte run's length with the integer that asks for it; a state_upload
+// continue call a new piece, split again).
+void fresh_value(TapeRead& r, Rng& rng) {
+  switch (r.kind) {
+    case TapeRead::Kind::Int: {
+      const bool full = r.span == ~std::uint64_t{0};
+      set_int(r, rng.one_in(4) ? new_int(r, rng) : (full ? rng.bits() : rng.below(r.span + 1)));
+      break;
+    }
+    case TapeRead::Kind::Bool: set_int(r, rng.below(2)); break;
+    case TapeRead::Kind::Text: {
+      std::string s(rng.below(r.want + 1), 'a');
+      for (char& c : s) c = static_cast<char>('a' + rng.below(26));
+      set_text(r, s);
+      break;
+    }
+    case TapeRead::Kind::Bytes:
+      for (std::uint8_t& b : r.raw) b = rng.byte();
+      break;
+  }
+}
+
+bool insert_fresh(Tape& t, const ScriptTraits& traits, Rng& rng) {
+  const std::vector<std::size_t> loop = loop_ops(t);
+  if (loop.empty() || loop.size() >= traits.max_steps) return false;
+  TapeOp op = t.ops[loop[rng.below(loop.size())]];
+  if (traits.state_stream && is(op, "continue") && op.reads.size() >= 2 && length_of_next(op, 0)) {
+    Bytes piece(rng.below(kMaxContinue + 1));
+    for (std::uint8_t& b : piece) b = rng.byte();
+    write_continue(op, piece, rng);
+  } else {
+    for (std::size_t j = 0; j < op.reads.size(); ++j) {
+      const bool linked = length_of_next(op, j);
+      fresh_value(op.reads[j], rng);
+      if (linked) {
+        resize_run(op.reads[j + 1], static_cast<std::size_t>(op.reads[j].min + op.reads[j].off), rng);
+        fresh_value(op.reads[j + 1], rng);
+        ++j;
+      }
+    }
+  }
+  op.code = static_cast<std::uint8_t>(op.code % traits.slots + traits.slots * rng.below(256 / traits.slots));
+  t.ops.insert(t.ops.begin() + at(loop_begin(t) + rng.below(loop.size() + 1)), std::move(op));
+  return true;
+}
+
 // ---- sync_session: the number of replicas ----
 
 bool picks_replica(const TapeOp& op) { return op.has_code && !is(op, "server_changes"); }
@@ -404,6 +453,7 @@ bool replicas(Tape& t, Rng& rng) {
 
 std::string_view edit_name(ScriptEdit e) {
   switch (e) {
+    case ScriptEdit::InsertOp: return "insert_op";
     case ScriptEdit::DeleteOp: return "delete_op";
     case ScriptEdit::DuplicateOp: return "duplicate_op";
     case ScriptEdit::SwapOps: return "swap_ops";
@@ -442,6 +492,7 @@ bool edit_script(ScriptEdit e, Tape& tape, const ScriptTraits& traits, Rng& rng)
     case ScriptEdit::DuplicateOp:
     case ScriptEdit::SwapOps:
     case ScriptEdit::MoveOp: done = op_level(e, t, traits, rng); break;
+    case ScriptEdit::InsertOp: done = insert_fresh(t, traits, rng); break;
     case ScriptEdit::RetypeOp: done = retype(t, traits, rng); break;
     case ScriptEdit::Operand: done = edit_operand(t, rng); break;
     case ScriptEdit::Payload: done = edit_payload(t, rng); break;
@@ -487,11 +538,13 @@ std::size_t script_custom_mutate(std::uint8_t* data, std::size_t size, std::size
   return with_fallback(data, size, max_size, rng, bytes, [&]() -> std::size_t {
     Tape t = decode(data, size);
     if (!t.finished) return 0;
-    for (int attempt = 0; attempt < 4; ++attempt) {
-      if (!edit_script(pick_edit(traits, rng), t, traits, rng)) continue;
-      return emit(encode_tape(t), data, max_size);
+    // One to three edits (one decode serves them all), each retried up to four times.
+    const std::uint64_t edits = 1 + rng.below(3);
+    std::uint64_t done = 0;
+    for (int attempt = 0; attempt < 12 && done < edits; ++attempt) {
+      done += edit_script(pick_edit(traits, rng), t, traits, rng) ? 1 : 0;
     }
-    return 0;
+    return done == 0 ? 0 : emit(encode_tape(t), data, max_size);
   });
 }
 
@@ -509,7 +562,8 @@ std::size_t script_custom_crossover(const std::uint8_t* a, std::size_t a_size, c
   const std::size_t from = rng.below(lb.size() + 1);
   std::vector<TapeOp> ops(ta.ops.begin(), ta.ops.begin() + at(loop_begin(ta)));
   for (std::size_t k = 0; k < keep; ++k) ops.push_back(ta.ops[la[k]]);
-  for (std::size_t k = from; k < lb.size() && ops.size() - loop_begin(ta) < traits.max_steps; ++k) ops.push_back(tb.ops[lb[k]]);
+  const std::size_t setup = loop_begin(ta);
+  for (std::size_t k = from; k < lb.size() && ops.size() - setup < traits.max_steps; ++k) ops.push_back(tb.ops[lb[k]]);
   ops.push_back(ta.ops.back());  // finish
   ta.ops = std::move(ops);
   ta.rest = tb.rest;

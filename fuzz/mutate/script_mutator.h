@@ -1,7 +1,7 @@
 // The structure-aware mutator of the session-level op scripts (state_upload, import,
 // sync_session). An input is decoded into a Tape (script/tape.h) by running it through the
 // target with a recording trace, so its ops and operands are exactly those the target reads;
-// one op-level or stream-level edit is made on the Tape; the Tape is written back through
+// one to three op-level or stream-level edits are made on the Tape; it is written back through
 // FdpWriter (script/tape_codec.h). An edit keeps every other op's bytes as they were, so the
 // ops after it still read what they read before (unless the edit changes what the engine's
 // state lets them read).
@@ -32,6 +32,7 @@ struct ScriptTraits {
 using ScriptDecoder = Tape (*)(const std::uint8_t* data, std::size_t size);
 
 enum class ScriptEdit {
+  InsertOp,     // a new loop op: the kind and operand shapes of one in the script, fresh values
   DeleteOp,     // remove a loop op
   DuplicateOp,  // copy a loop op to another place
   SwapOps,      // exchange two loop ops
@@ -60,9 +61,9 @@ bool edit_script(ScriptEdit e, Tape& tape, const ScriptTraits& traits, Rng& rng)
 // dropped unless the loop is full (a shorter loop would read them as ops).
 void settle(Tape& tape, const ScriptTraits& traits);
 
-// libFuzzer's hooks for a scripted target: one edit (byte mutation one call in five, and when
-// no edit applies); a crossover takes the loop ops of one input up to a point, then those of
-// the other from a point.
+// libFuzzer's hooks for a scripted target: one to three edits (byte mutation one call in five,
+// and when no edit applies); a crossover takes the loop ops of one input up to a point, then
+// those of the other from a point.
 std::size_t script_custom_mutate(std::uint8_t* data, std::size_t size, std::size_t max_size,
                                  unsigned seed, ByteMutator bytes, ScriptDecoder decode,
                                  const ScriptTraits& traits);

@@ -123,9 +123,11 @@ TEST(ScriptTape, RecordsTheOpsAndValuesTheTargetReads) {
   EXPECT_TRUE(tape.rest.empty());
 }
 
-TEST(ScriptMutator, DeleteDuplicateSwapMoveChangeTheLoopOps) {
+TEST(ScriptMutator, InsertDeleteDuplicateSwapMoveChangeTheLoopOps) {
   for (const Target& t : kTargets) {
     Tape before, after;
+    ASSERT_TRUE(first_mutant(t, ScriptEdit::InsertOp, before, after)) << t.name;
+    EXPECT_EQ(loop_count(after), loop_count(before) + 1) << t.name;
     ASSERT_TRUE(first_mutant(t, ScriptEdit::DeleteOp, before, after)) << t.name;
     EXPECT_EQ(loop_count(after) + 1, loop_count(before)) << t.name;
     ASSERT_TRUE(first_mutant(t, ScriptEdit::DuplicateOp, before, after)) << t.name;
