@@ -230,7 +230,9 @@ def table(figures: Dict[str, Any]) -> List[str]:
         if t.get("load"):
             out.append(f"{t['target']}: load average {t['load']}")
     start = "an empty corpus" if figures.get("from_empty") else "the same seeds"
-    out.append(f"{figures['minutes']:g} min per run, both modes at once from {start}; "
+    m = figures["minutes"]
+    length = f"{m:g} min" if m >= 1 else f"{m * 60:.0f} s"
+    out.append(f"{length} per run, both modes at once from {start}; "
                f"load average {figures['load']}")
     return out
 

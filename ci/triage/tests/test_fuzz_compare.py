@@ -188,6 +188,7 @@ class Summarize(unittest.TestCase):
         with open(out, encoding="utf-8") as f:
             data = json.load(f)
         self.assertEqual(data["minutes"], 0.5)
+        self.assertIn("30 s per run, both modes at once from the same seeds", proc.stdout)
         self.assertEqual(data["targets"][0]["modes"]["byte"]["executions"], 8123)
 
     def test_missing_coverage_prints_question_marks(self):
