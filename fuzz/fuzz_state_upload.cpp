@@ -75,6 +75,7 @@ struct Ctx {
   std::uint32_t handle;
   bool hierarchy;
   ics::Bytes stream{};  // every byte get_buffer returned, in order
+  ics::Bytes transfer{};  // get_buffer's transfer buffer, reused from call to call
   bool done = false;
 
   bool upload_open() {
@@ -149,15 +150,15 @@ void end(Ctx& c) {
 // One get_buffer call; the bytes are kept for the final parse.
 void get_buffer(Ctx& c, std::size_t max) {
   bool open = c.upload_open();
-  ics::Result<ics::BufferResult> r = ics::get_buffer(c.session, c.handle, max);
+  ics::Result<ics::BufferResult> r = ics::get_buffer(c.session, c.handle, max, c.transfer);
   if (!r.ok()) {
     expect(r, {ErrorCode::NotSupported, ErrorCode::InvalidParameter});
     ICS_FUZZ_CHECK(max == 0 || open);
     return;
   }
-  ICS_FUZZ_CHECK(!open && max != 0 && r->buffer.size() <= max);
+  ICS_FUZZ_CHECK(!open && max != 0 && c.transfer.size() <= max && r->buffer.empty());
   ICS_FUZZ_CHECK(r->status == ics::TransferStatus::Partial || r->status == ics::TransferStatus::Done);
-  c.stream.insert(c.stream.end(), r->buffer.begin(), r->buffer.end());
+  c.stream.insert(c.stream.end(), c.transfer.begin(), c.transfer.end());
   c.done = r->status == ics::TransferStatus::Done;
 }
 

@@ -6,22 +6,27 @@
 // ranges are merged by a plain sort. It follows the reject rules documented in
 // ics/globset.h.
 //
-// Header-only, no state; plain functions over borrowed bytes.
+// Header-only, no state; plain functions over borrowed bytes. The decoded
+// ranges live in a caller-given memory resource (the target's stack arena).
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory_resource>
 #include <span>
 #include <utility>
 #include <vector>
 
 namespace ics_fuzz {
 
+using RefRanges = std::pmr::vector<std::pair<std::uint64_t, std::uint64_t>>;
+
 struct RefGlobset {
+  explicit RefGlobset(std::pmr::memory_resource* mr) : ranges(mr) {}
   bool ok = false;
   std::size_t error_offset = 0;  // offset of the failing command, or of the end of the input
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> ranges;  // as decoded, unmerged
+  RefRanges ranges;              // as decoded, unmerged
 };
 
 // One Push: the bytes it placed on the common byte stack.
@@ -41,8 +46,9 @@ inline std::uint64_t ref_value(const RefEntry* stack, std::size_t entries,
   return v;
 }
 
-inline RefGlobset ref_decode_globset(std::span<const std::uint8_t> in) {
-  RefGlobset out;
+inline RefGlobset ref_decode_globset(std::span<const std::uint8_t> in,
+                                     std::pmr::memory_resource* mr = std::pmr::get_default_resource()) {
+  RefGlobset out(mr);
   out.ranges.reserve(in.size());  // one allocation for most inputs (a Bitmask may give 9 per 3 bytes)
   RefEntry stack[6];  // at most six Pushes of one byte each
   std::size_t entries = 0;
@@ -106,7 +112,7 @@ inline RefGlobset ref_decode_globset(std::span<const std::uint8_t> in) {
 }
 
 // Replaces `ranges` by their union as sorted, disjoint, non-touching ranges.
-inline void ref_merge(std::vector<std::pair<std::uint64_t, std::uint64_t>>& ranges) {
+inline void ref_merge(RefRanges& ranges) {
   std::sort(ranges.begin(), ranges.end());
   std::size_t kept = 0;
   for (std::size_t i = 0; i < ranges.size(); ++i) {

@@ -206,13 +206,18 @@ Run::Run(const Options& options, Scenario& scenario, std::shared_ptr<Store> stor
       store_(std::move(store)),
       settled_(growth_options(options.growth_threshold)),
       raw_(growth_options(options.growth_threshold)),
-      client_(heap_growth_options(options, heap_threshold())),
+      client_(heap_growth_options(options, client_threshold())),
       process_(heap_growth_options(options, heap_threshold())),
       heap_tracked_(heap_tracked) {}
 
 double Run::heap_threshold() const {
   if (options_.heap_growth_threshold >= 0) return options_.heap_growth_threshold;
   return std::max(options_.growth_threshold, scenario_.heap_growth_floor());
+}
+
+double Run::client_threshold() const {
+  if (options_.heap_growth_threshold >= 0) return options_.heap_growth_threshold;
+  return std::max(options_.growth_threshold, scenario_.client_growth_floor());
 }
 
 bool Run::claim(std::uint64_t& loop) {

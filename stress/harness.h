@@ -135,8 +135,9 @@ class Run {
 
   const Options& options() const { return options_; }
   Scenario& scenario() { return scenario_; }
-  // The client and process series' threshold (bytes per loop).
+  // The process and client series' thresholds (bytes per loop).
   double heap_threshold() const;
+  double client_threshold() const;
   Store& store() { return *store_; }
   const std::shared_ptr<Store>& store_ptr() const { return store_; }
   Findings& findings() { return findings_; }
@@ -392,8 +393,10 @@ class Scenario {
   // the heap between two epochs holds only what the loops keep.
   virtual void verified() {}
   // Bytes per loop a clean run of this scenario may legitimately add to the heap; the heap
-  // series' threshold is at least this unless --heap-growth-threshold says otherwise.
+  // series' threshold is at least this unless --heap-growth-threshold says otherwise. The
+  // client series may have a lower floor of its own (the replicas' share of that growth).
   virtual double heap_growth_floor() const { return 0; }
+  virtual double client_growth_floor() const { return heap_growth_floor(); }
 };
 
 // The store a scenario runs against and the scenario; InvalidParameter for an unknown name.

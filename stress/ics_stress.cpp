@@ -241,7 +241,8 @@ Json result_json(const Options& o, Run& run, const Outcome& out) {
                   {"inject_growth", o.inject_growth}, {"fail_alloc_rate", o.fail_alloc_rate},
                   {"stack_kib", o.stack_kib}, {"yield_rate", o.yield_rate},
                   {"budget_bytes", session_budget(o)}, {"growth_threshold", o.growth_threshold},
-                  {"heap_growth_threshold", run.heap_threshold()}};
+                  {"heap_growth_threshold", run.heap_threshold()},
+                  {"client_growth_threshold", run.client_threshold()}};
   const double cpu = run.loop_cpu_seconds();
   j["figures"] = {{"seconds", out.times.total_seconds},
                  {"start_seconds", out.times.start_seconds},

@@ -187,8 +187,8 @@ ParseResult parse_options(const std::vector<std::string>& args) {
   if (!loops_given && !seconds_given) o.loops = 10'000;
   if (seconds_given) o.loops = 0;
   if (o.threads > o.fibers) return {std::nullopt, "--threads must not exceed --fibers"};
-  if (o.scenario == "mixed" && o.fibers < 2) {
-    return {std::nullopt, "--scenario mixed needs at least 2 fibers (writers and replicas)"};
+  if ((o.scenario == "mixed" || o.scenario == "live-loop") && o.fibers < 2) {
+    return {std::nullopt, "--scenario " + o.scenario + " needs at least 2 fibers (writers and replicas)"};
   }
   if (o.writers >= o.fibers) return {std::nullopt, "--writers must be below --fibers"};
   return {o, {}};
@@ -265,13 +265,15 @@ checks convergence, errors and memory growth. Exit 0 clean, 1 finding, 2 usage.
   --leak-check-every N   __lsan_do_recoverable_leak_check() at a quiescent point every N loops
                          (LeakSanitizer builds only)
   --verify-every N       loops between quiescent points (convergence checks); default: 4 per run
-  --writers W            mixed: writer fibers among --fibers (default fibers / 8)
+  --writers W            mixed, live-loop: writer fibers among --fibers (default fibers / 8)
   --budget BYTES         SessionOptions::memory_budget (default: the engine's)
   --growth-threshold B   bytes per loop the detector needs (default 0.5)
   --heap-growth-threshold B
                          the same for the client and process heap series (default: as
-                         --growth-threshold; mixed: 1024, its replicas' copies legitimately
-                         grow as more replicas edit a message and its PCL gains their XIDs)
+                         --growth-threshold; mixed: 1024 or 12 per fiber, its replicas'
+                         copies legitimately grow as more replicas edit a message and its PCL
+                         gains their XIDs; live-loop: 256 / replicas (at least 2) for the process
+                         series, the store's tombstones)
   --stack-kib K          fiber stack size, 8..64 KiB (default 64)
   --yield-rate P         probability of a yield at each yield point between two engine calls
                          (default 0.1); every fiber also yields after each loop

@@ -9,6 +9,11 @@
 // replica that differs is checked against the server itself (which names the difference).
 //   download-loop  the Exchange 2003 loop (client.h) on a folder nobody changes: after the
 //                  first sync every loop must download nothing.
+//   live-loop      the same loop on a folder writer fibers keep changing without changing
+//                  its size (a subject rewritten at the same length, read state, a message
+//                  deleted and created again): every loop downloads changes, deletions and
+//                  read changes, and the replicas' heap must stay flat (client series at the
+//                  default threshold). The server's tombstones grow (process series floor).
 //   mixed          writer fibers change the store (each its own testkit::Workload: creates,
 //                  modifies, deletes, moves, read state, subfolders); replica fibers change their local
 //                  copy through the engine's Replica upload side (local_modify / local_create /
@@ -45,7 +50,7 @@ namespace ics::stress {
 
 namespace {
 
-enum class Mode { DownloadLoop, Mixed, StateChurn };
+enum class Mode { DownloadLoop, LiveLoop, Mixed, StateChurn };
 
 // Server changes per replica loop period (the time in which every replica loops once), from
 // the writers and from the replicas' uploads each. Fixed per period rather than per loop, so
@@ -62,6 +67,11 @@ constexpr std::size_t kRealFirstSyncEvery = 64;
 // bytes), a small fraction of mixed's heap floor.
 constexpr double kRelogonChance = 1.0 / 128;
 constexpr double kReserveChance = 1.0 / 64;
+// live-loop: the store keeps a tombstone (and index entries) per replaced message; measured
+// about 1.5 B/loop of process growth at 56 replicas, i.e. ~170 B per replace. A replace is
+// one write in four, kWritesPerPeriod writes per replica loop period.
+constexpr double kLiveReplaceBytes = 512.0;  // three times the measured cost
+constexpr double kLiveReplaceShare = 0.25;
 
 struct SyncShared {
   Mode mode = Mode::DownloadLoop;
@@ -124,8 +134,12 @@ class WriterWorker final : public Worker {
                            static_cast<double>(shared_.replicas) + 1;
     if (static_cast<double>(shared_.writes.load(std::memory_order_relaxed)) >= due) return;
     shared_.writes.fetch_add(1, std::memory_order_relaxed);
-    if (workload_.rng().below(kFolderMoveEvery) == 0) {
+    if (shared_.mode == Mode::Mixed && workload_.rng().below(kFolderMoveEvery) == 0) {
       move_folder(ctx);
+      return;
+    }
+    if (shared_.mode == Mode::LiveLoop) {
+      live_step(ctx);
       return;
     }
     const std::size_t vanished = workload_.log().vanished;
@@ -136,6 +150,69 @@ class WriterWorker final : public Worker {
 
  private:
   static constexpr std::uint64_t kFolderMoveEvery = 16;
+
+  // live-loop: one server change that keeps the folder's content the same size, so that what
+  // each replica holds stays flat while every loop downloads something: a message's subject
+  // rewritten at the same length, its read state set, or the oldest message replaced
+  // (hard-deleted and created again with its properties: a deletion and a new message for
+  // every replica; the oldest, so that the folder's MIDs stay one range and so does each
+  // replica's IdsetGiven). On several threads another writer may have replaced the message
+  // first (NotFound).
+  void live_step(FiberCtx& ctx) {
+    Store& store = workload_.store();
+    Rng& rng = workload_.rng();
+    std::vector<Mid> ids;
+    for (MessageKind kind : {MessageKind::Normal, MessageKind::Associated}) {
+      auto some = store.message_ids(workload_.folder(), kind);
+      if (!ctx.check("Store::message_ids", some)) return;
+      ids.insert(ids.end(), some->begin(), some->end());
+    }
+    if (ids.empty()) return;
+    const std::uint64_t what = rng.below(8);
+    const Mid pick = what < 6 ? ids[rng.below(ids.size())] : *std::min_element(ids.begin(), ids.end());
+    auto m = store.get_message(pick);
+    if (!ctx.check("Store::get_message", m, vanished_codes(ctx))) return;
+    if (what < 4) {
+      rewrite_subject(ctx, *m);
+    } else if (what < 6) {
+      if (m->associated) return;
+      if (ctx.check("Store::set_read", store.set_read(m->mid, !m->read), vanished_codes(ctx))) {
+        ctx.run().count("writer set-read");
+      }
+    } else {
+      replace(ctx, *m);
+    }
+  }
+
+  static std::initializer_list<ErrorCode> vanished_codes(const FiberCtx& ctx) {
+    static constexpr std::initializer_list<ErrorCode> kShared = {ErrorCode::NotFound};
+    return ctx.options().threads > 1 ? kShared : std::initializer_list<ErrorCode>{};
+  }
+
+  void rewrite_subject(FiberCtx& ctx, const MessageSnapshot& m) {
+    const PropValue* subject = m.props.get(tags::kSubject);
+    const Bytes* text = subject != nullptr ? subject->as_bytes() : nullptr;
+    if (text == nullptr || text->size() < 4) return;
+    Bytes b = *text;
+    b[0] = static_cast<std::uint8_t>('A' + workload_.rng().below(26));  // a UTF-16LE unit, same length
+    PropChanges c;
+    c.set.set(PropValue{tags::kSubject, std::nullopt, std::move(b)});
+    if (ctx.check("Store::modify_message", workload_.store().modify_message(m.mid, c), vanished_codes(ctx))) {
+      ctx.run().count("writer modify");
+    }
+  }
+
+  void replace(FiberCtx& ctx, const MessageSnapshot& m) {
+    Store& store = workload_.store();
+    if (!ctx.check("Store::delete_message", store.delete_message(m.mid, DeleteKind::Hard),
+                   vanished_codes(ctx))) {
+      return;
+    }
+    auto mid = store.create_message(m.folder, m.props, m.associated);
+    if (!ctx.check("Store::create_message", mid)) return;
+    if (m.read) ctx.check("Store::set_read", store.set_read(*mid, true), vanished_codes(ctx));
+    ctx.run().count("writer replace");
+  }
 
   // A subfolder moved below the folder or another subfolder, as a client's hierarchy import
   // (put_folder_version with the folder's CN expected and this writer's change key added to
@@ -187,12 +264,7 @@ class ReplicaWorker final : public Worker {
     // The first sync's data is the client's. Replica::sync runs server code too, whose
     // leftovers would count as the client's; once per replica that is no growth. The
     // quiescent syncs, which recur, are not a ClientScope (verify).
-    bool copied = false;
-    if (!real) {
-      const heap::ClientScope client;
-      copied = copy_first_sync();
-    }
-    ctx.resume_heap();  // the lock may have switched fibers
+    const bool copied = !real && copy_first_sync(ctx);
     if (copied) {
       synced_ = true;
       return;
@@ -204,7 +276,6 @@ class ReplicaWorker final : public Worker {
     }
     ctx.set_faults(true);
     if (synced_) keep_first_sync(ctx);
-    ctx.resume_heap();
   }
 
   void loop(FiberCtx& ctx) override {
@@ -212,6 +283,9 @@ class ReplicaWorker final : public Worker {
     switch (shared_.mode) {
       case Mode::DownloadLoop:
         nothing_new_loop(ctx);
+        break;
+      case Mode::LiveLoop:
+        live_loop(ctx);
         break;
       case Mode::Mixed:
         mixed_loop(ctx);
@@ -247,8 +321,13 @@ class ReplicaWorker final : public Worker {
     return r;
   }
 
-  bool copy_first_sync() {
+  // Waiting for first_mu may resume this fiber on another thread, after other fibers ran
+  // there: the heap context (owner, side) is set again once the lock is held, so that the
+  // copy is the client's and this fiber's.
+  bool copy_first_sync(FiberCtx& ctx) {
     std::lock_guard lock(shared_.first_mu);
+    ctx.resume_heap();
+    const heap::ClientScope client;
     if (!shared_.first_messages) return false;
     replica_.messages() = *shared_.first_messages;
     replica_.set_state(*shared_.first_state);
@@ -257,6 +336,7 @@ class ReplicaWorker final : public Worker {
 
   void keep_first_sync(FiberCtx& ctx) {
     std::lock_guard lock(shared_.first_mu);
+    ctx.resume_heap();
     if (!shared_.first_messages) {
       shared_.first_messages = replica_.messages();
       shared_.folder_size = replica_.messages().size();
@@ -283,6 +363,16 @@ class ReplicaWorker final : public Worker {
                        " deletions, " + std::to_string(out.read_changes) + " read changes");
     }
     synced_ = true;
+  }
+
+  // live-loop: whatever the writers changed since this replica's last loop comes down.
+  void live_loop(FiberCtx& ctx) {
+    const LoopOutcome out = download_loop(ctx, *session_, replica_);
+    if (!out.completed) return;
+    Run& run = ctx.run();
+    if (out.changes != 0) run.count("downloaded changes", out.changes);
+    if (out.deletions != 0) run.count("downloaded deletions", out.deletions);
+    if (out.read_changes != 0) run.count("downloaded read changes", out.read_changes);
   }
 
   // ---- mixed ----
@@ -543,9 +633,19 @@ class SyncScenario final : public Scenario {
   // every hot message; the more replicas, the more copies and the longer the PCLs. Measured
   // (2 threads, 2 % allocation faults, 3,000-12,000 loops): 400-1,900 B/loop at 250 fibers,
   // up to ~110 B/loop at 100. The floor is 1 KiB/loop or 12 B per fiber, whichever is more.
+  // live-loop: each replace leaves a tombstone in the store (the process series' floor: its
+  // bytes per loop, which fall as replicas share the writes, and at least 2); the replicas
+  // hold a folder of a steady size, so the client series keeps the default threshold.
   double heap_growth_floor() const override {
+    if (shared_->mode == Mode::LiveLoop) {
+      return std::max(2.0, kLiveReplaceBytes * kLiveReplaceShare * kWritesPerPeriod /
+                               static_cast<double>(shared_->replicas));
+    }
     if (shared_->mode != Mode::Mixed) return 0.0;
     return std::max(1024.0, 12.0 * static_cast<double>(options_.fibers));
+  }
+  double client_growth_floor() const override {
+    return shared_->mode == Mode::LiveLoop ? 0.0 : heap_growth_floor();
   }
 
  private:
@@ -565,6 +665,10 @@ Result<std::unique_ptr<Scenario>> make_sync_scenario(const Options& o, const Sha
     shared->replicas = o.fibers - shared->writers;
     shared->upload_chance =
         std::min(kMaxUploadChance, kUploadsPerPeriod / static_cast<double>(shared->replicas));
+  } else if (o.scenario == "live-loop") {
+    shared->mode = Mode::LiveLoop;
+    shared->writers = o.writers != 0 ? o.writers : std::max<std::size_t>(1, o.fibers / 8);
+    shared->replicas = o.fibers - shared->writers;
   } else if (o.scenario == "state-churn") {
     shared->mode = Mode::StateChurn;
   } else {

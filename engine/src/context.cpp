@@ -13,7 +13,9 @@ class TransferStateObject : public SessionObject, public FxSource {
   ObjectKind kind() const override { return ObjectKind::TransferState; }
   FxSource* as_fx_source() override { return this; }
   std::size_t footprint() const override { return sizeof(*this); }
-  Result<BufferResult> get_buffer(std::size_t max) override { return source_.next(max); }
+  Result<BufferResult> get_buffer(std::size_t max, Bytes& transfer_buffer) override {
+    return source_.next(max, transfer_buffer);
+  }
   Status load(Bytes stream) { return source_.load(std::move(stream)); }
 
  private:
@@ -39,13 +41,13 @@ Status BufferedFxSource::load(Bytes stream, std::vector<std::size_t> step_ends) 
   return ok_status();
 }
 
-Result<BufferResult> BufferedFxSource::next(std::size_t max) {
+Result<BufferResult> BufferedFxSource::next(std::size_t max, Bytes& transfer_buffer) {
   if (max == 0) return Error(ErrorCode::InvalidParameter, "buffer size 0");
   if (!loaded_) return Error(ErrorCode::NotSupported, "no stream to read");
   BufferResult r;
   const std::size_t n = std::min(max, stream_.size() - pos_);
-  r.buffer.assign(stream_.begin() + static_cast<std::ptrdiff_t>(pos_),
-                  stream_.begin() + static_cast<std::ptrdiff_t>(pos_ + n));
+  transfer_buffer.assign(stream_.begin() + static_cast<std::ptrdiff_t>(pos_),
+                         stream_.begin() + static_cast<std::ptrdiff_t>(pos_ + n));
   pos_ += n;
   while (steps_done_ < step_ends_.size() && step_ends_[steps_done_] <= pos_) ++steps_done_;
   r.in_progress_count = clamp16(steps_done_);
@@ -88,11 +90,19 @@ Result<std::uint32_t> get_transfer_state(Session& s, std::uint32_t handle) {
   return s.add(std::move(obj), handle);
 }
 
-Result<BufferResult> get_buffer(Session& s, std::uint32_t handle, std::size_t max) {
+Result<BufferResult> get_buffer(Session& s, std::uint32_t handle, std::size_t max,
+                                Bytes& transfer_buffer) {
   ICS_TRY_ASSIGN(SessionObject * obj, s.lookup<SessionObject>(handle));
   FxSource* source = obj->as_fx_source();
   if (source == nullptr) return Error(ErrorCode::NullObject, "handle is not a FastTransfer source");
-  return source->get_buffer(max);
+  return source->get_buffer(max, transfer_buffer);
+}
+
+Result<BufferResult> get_buffer(Session& s, std::uint32_t handle, std::size_t max) {
+  Bytes buffer;
+  ICS_TRY_ASSIGN(BufferResult r, get_buffer(s, handle, max, buffer));
+  r.buffer = std::move(buffer);
+  return r;
 }
 
 }  // namespace ics

@@ -218,22 +218,35 @@ std::uint64_t be_value(ByteView b) {
 }
 
 // Decoded ranges, kept in order of arrival with a note of whether they are
-// already normalised (sorted, disjoint, not touching). The vector grows
-// geometrically: memory stays proportional to the ranges decoded (at most
-// five per command, so to the input consumed).
+// already normalised (sorted, disjoint, not touching). The first kInline ranges
+// are held inline, so a set of up to kInline ranges costs one allocation of its
+// exact size; past that a vector grows geometrically. Memory stays proportional
+// to the ranges decoded (at most five per command, so to the input consumed).
 class RangeSink {
  public:
   void add(Globcnt low, Globcnt high) {
     sorted_ = sorted_ && low >= next_low_;
     next_low_ = high + 2;
+    if (count_ < kInline) {
+      inline_[count_++] = {low, high};
+      return;
+    }
+    if (count_++ == kInline) {
+      buf_.reserve(2 * kInline);
+      buf_.assign(inline_, inline_ + kInline);
+    }
     buf_.push_back({low, high});
   }
   std::vector<GlobRange> take() {
+    if (count_ <= kInline) buf_.assign(inline_, inline_ + count_);
     if (!sorted_) normalize(buf_);
     return std::move(buf_);
   }
 
  private:
+  static constexpr std::size_t kInline = 16;
+  GlobRange inline_[kInline];
+  std::size_t count_ = 0;
   std::vector<GlobRange> buf_;
   Globcnt next_low_ = 0;  // a range from here up keeps the output normalised
   bool sorted_ = true;

@@ -101,14 +101,15 @@ Status Replica::upload_property(Session& session, std::uint32_t handle, StatePro
 Result<SyncDownload> Replica::download(Session& session, std::uint32_t handle) {
   FxParser lexer;
   SyncStreamParser grammar(options_.config.hierarchy());
+  Bytes buffer;  // one transfer buffer for the whole stream
   for (;;) {
     if (counters_.buffers >= options_.max_buffers) {
       return Error(ErrorCode::GeneralFailure, "the stream did not reach Done");
     }
-    ICS_TRY_ASSIGN(BufferResult r, get_buffer(session, handle, options_.buffer_size));
+    ICS_TRY_ASSIGN(BufferResult r, get_buffer(session, handle, options_.buffer_size, buffer));
     ++counters_.buffers;
-    counters_.stream_bytes += r.buffer.size();
-    ICS_TRY(lexer.feed(r.buffer));
+    counters_.stream_bytes += buffer.size();
+    ICS_TRY(lexer.feed(buffer));
     ICS_TRY(grammar.push_all(lexer.events()));
     if (r.status == TransferStatus::Done) break;
     if (r.status != TransferStatus::Partial) {
@@ -145,7 +146,7 @@ Status Replica::apply(const SyncDownload& d, const Store& store) {
 
 void Replica::apply_message(const DownloadedMessage& m) {
   LocalMessage& local = messages_[m.header.source_key];
-  local.props = m.props;
+  local.props = PropertyBag(m.props);  // storage sized to this version (a copy-assignment keeps the largest seen)
   local.change_key = m.header.change_key;
   local.pcl = m.header.pcl;
   local.last_modified = m.header.last_modified;
@@ -153,6 +154,11 @@ void Replica::apply_message(const DownloadedMessage& m) {
   local.mid = m.header.id;
   local.cn = m.header.cn;
   local.read = read_flag(m.props);
+#if defined(ICS_SEEDED_BUG_REPLICA_CHANGE_LOG)
+  // Seeded bug (ci/bugzoo, uncharged client growth): every downloaded change's change key,
+  // kept "for later conflict checks" and never trimmed; a download that brings no change keeps nothing.
+  change_log_.push_back(m.header.change_key);
+#endif
 }
 
 void Replica::apply_folder(const DownloadedFolder& f) {

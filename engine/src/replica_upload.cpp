@@ -41,10 +41,10 @@ Status remove_deleted(GuidIdSet& given, const GuidIdSet& deleted) {
 Result<IcsState> read_transfer_state(Session& session, std::uint32_t handle, std::size_t chunk) {
   ICS_TRY_ASSIGN(std::uint32_t ts, get_transfer_state(session, handle));
   HandleGuard guard(session, ts);
-  Bytes stream;
+  Bytes stream, buffer;
   for (;;) {
-    ICS_TRY_ASSIGN(BufferResult r, get_buffer(session, ts, chunk));
-    stream.insert(stream.end(), r.buffer.begin(), r.buffer.end());
+    ICS_TRY_ASSIGN(BufferResult r, get_buffer(session, ts, chunk, buffer));
+    stream.insert(stream.end(), buffer.begin(), buffer.end());
     if (r.status == TransferStatus::Done) break;
     if (r.status != TransferStatus::Partial) {
       return Error(ErrorCode::GeneralFailure, "get_buffer returned neither Partial nor Done");

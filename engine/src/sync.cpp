@@ -126,11 +126,11 @@ Status DownloadContext::start() {
   return ok_status();
 }
 
-Result<BufferResult> DownloadContext::get_buffer(std::size_t max) {
+Result<BufferResult> DownloadContext::get_buffer(std::size_t max, Bytes& transfer_buffer) {
   if (upload().open()) return Error(ErrorCode::NotSupported, "a state upload is still open");
   if (max == 0) return Error(ErrorCode::InvalidParameter, "buffer size 0");
   if (!started_) ICS_TRY(start());
-  return source_.next(max);
+  return source_.next(max, transfer_buffer);
 }
 
 std::size_t state_footprint(const IcsState& state) {

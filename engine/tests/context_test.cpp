@@ -55,6 +55,38 @@ TEST_F(ContextTest, UploadedStateComesBackThroughGetBufferAtAnySize) {
   }
 }
 
+TEST_F(ContextTest, GetBufferIntoACallersBufferGivesTheSameBytesInOneAllocation) {
+  GuidIdSet seen;
+  ASSERT_TRUE(seen.insert(Guid::from_seed(6), 1, 4000).ok());
+  ASSERT_TRUE(seen.insert(Guid::from_seed(7), 9, 9).ok());
+  Bytes b = encode_idset(seen);
+  ASSERT_TRUE(upload_state_begin(*session, handle, tags::kMetaTagCnsetSeen, static_cast<std::uint32_t>(b.size())).ok());
+  ASSERT_TRUE(upload_state_continue(*session, handle, ByteView(b)).ok());
+  ASSERT_TRUE(upload_state_end(*session, handle).ok());
+  auto fresh = get_transfer_state(*session, handle);
+  auto reused = get_transfer_state(*session, handle);
+  ASSERT_TRUE(fresh.ok() && reused.ok());
+  Bytes transfer_buffer{0xEE, 0xEE, 0xEE, 0xEE, 0xEE, 0xEE, 0xEE, 0xEE};  // old contents are replaced
+  const std::uint8_t* storage = transfer_buffer.data();
+  for (int calls = 0;; ++calls) {
+    ASSERT_LT(calls, 1000);
+    auto a = get_buffer(*session, *fresh, 5);
+    auto r = get_buffer(*session, *reused, 5, transfer_buffer);
+    ASSERT_TRUE(a.ok() && r.ok());
+    EXPECT_EQ(transfer_buffer, a->buffer);
+    EXPECT_TRUE(r->buffer.empty());
+    EXPECT_EQ(transfer_buffer.data(), storage);  // at most 5 bytes: the first capacity serves
+    EXPECT_EQ(r->status, a->status);
+    EXPECT_EQ(r->in_progress_count, a->in_progress_count);
+    EXPECT_EQ(r->total_step_count, a->total_step_count);
+    if (r->status == TransferStatus::Done) break;
+  }
+  Bytes unchanged{1, 2, 3};
+  EXPECT_EQ(get_buffer(*session, *reused, 0, unchanged).code(), ErrorCode::InvalidParameter);
+  EXPECT_EQ(get_buffer(*session, handle, 16, unchanged).code(), ErrorCode::NullObject);
+  EXPECT_EQ(unchanged, (Bytes{1, 2, 3}));
+}
+
 TEST_F(ContextTest, WrongHandlesAndOrderAreNamedErrors) {
   EXPECT_EQ(upload_state_end(*session, handle).code(), ErrorCode::NotSupported);
   EXPECT_EQ(upload_state_begin(*session, handle ^ 0x10000, tags::kMetaTagCnsetSeen, 0).code(), ErrorCode::NullObject);

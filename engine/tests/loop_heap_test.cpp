@@ -11,6 +11,7 @@
 //   loop                                   mallinfo2         sanitizer   used
 //   Replica::sync, unchanged folder        flat after 1      1           2, exact
 //   Replica::sync, unchanged hierarchy     flat after 1      1           2, exact
+//   server modify + read flip, then sync   see the test      1           8 +-512 / 2 exact
 //   Session::open + close                  flat after 1      1           2, exact
 //   download context (configure..release)  flat after 1      1           2, exact
 //   Replica::upload, read / unread toggle  flat after 4 (*)  1           8 +-512 / 2 exact
@@ -259,6 +260,36 @@ TEST(LoopHeapReplica, HierarchySyncOfAnUnchangedTreeKeepsTheHeapFlat) {
   World w(42, c);
   ASSERT_FALSE(w.replica.folders().empty());
   expect_flat([&] { return w.quiet_sync(); }, exact());
+}
+
+// The same loop on a folder the server keeps changing: each run a message's
+// subject is rewritten at the same length and its read state flipped on the
+// server, and the replica downloads both. What the replica keeps per change
+// (its copy of the message, its state) is replaced, never added to.
+TEST(LoopHeapReplica, SyncOfServerChangesKeepsTheHeapFlat) {
+  World w(48);
+  const std::optional<Mid> mid = w.store->find_message(w.first_normal());
+  ASSERT_TRUE(mid.has_value());
+  expect_flat([&]() -> Status {
+    ICS_TRY_ASSIGN(MessageSnapshot m, w.store->get_message(*mid));
+    const PropValue* subject = m.props.get(tags::kSubject);
+    if (subject == nullptr || subject->as_bytes() == nullptr || subject->as_bytes()->empty()) {
+      return Error(ErrorCode::GeneralFailure, "the message has no subject to rewrite");
+    }
+    Bytes text = *subject->as_bytes();
+    text[0] ^= 1;  // same length
+    PropChanges c;
+    c.set.set(PropValue{tags::kSubject, std::nullopt, std::move(text)});
+    ICS_TRY(w.store->modify_message(*mid, c));
+    ICS_TRY(w.store->set_read(*mid, !m.read));
+    ICS_TRY(w.replica.sync(*w.session));
+    if (w.replica.last_sync().message_changes != 1) {
+      return Error(ErrorCode::GeneralFailure, "the server's change did not come down");
+    }
+    return ok_status();
+  }, replacing());
+  Status c = testkit::check_converged(*w.store, w.wl.folder(), w.replica, w.replica.options().config);
+  EXPECT_TRUE(c.ok()) << c.error().to_string();
 }
 
 // The upload loop: the same local change of the same message, uploaded again

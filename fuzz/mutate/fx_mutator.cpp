@@ -319,10 +319,12 @@ bool mutate_fx(FxMutation kind, FxElements& e, Rng& rng) {
 }
 
 bool mutate_fx_stream(Bytes& stream, Rng& rng) {
-  const FxElements original = split_fx(ics::ByteView(stream));
   const auto kinds = static_cast<std::uint64_t>(FxMutation::kCount);
+  // An attempt that fails may have edited a value before giving up: the stream is cut
+  // again after a failure instead of copying the elements before every attempt.
+  FxElements e = split_fx(ics::ByteView(stream));
   for (int attempt = 0; attempt < 8; ++attempt) {
-    FxElements e = original;
+    if (attempt > 0) e = split_fx(ics::ByteView(stream));
     if (!mutate_fx(static_cast<FxMutation>(rng.below(kinds)), e, rng)) continue;
     std::optional<Bytes> out = join_fx(e);
     if (!out || *out == stream) continue;

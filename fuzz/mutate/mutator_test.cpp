@@ -312,6 +312,26 @@ TEST(SetMutator, GlobsetCommandsSplitAndJoin) {
   EXPECT_EQ(split_globset(ics::ByteView(b)).tail, Bytes{0x77});
 }
 
+TEST(SetMutator, GlobsetCommandsCutPastSixteenUnpoppedPushes) {
+  // 20 one-byte Pushes (a stack no GLOBSET may hold), 20 Pops, then a Range at depth 0
+  // (twelve operand bytes) and End: cut as the lexer sees it, and back to the same bytes.
+  Bytes b;
+  for (int i = 0; i < 20; ++i) b.insert(b.end(), {0x01, static_cast<std::uint8_t>(i)});
+  b.insert(b.end(), 20, ics::kGlobsetPop);
+  b.push_back(ics::kGlobsetRange);
+  for (int i = 0; i < 12; ++i) b.push_back(static_cast<std::uint8_t>(i < 6 ? 0 : 1));
+  b.push_back(ics::kGlobsetEnd);
+  GlobsetElements e = split_globset(ics::ByteView(b));
+  ASSERT_EQ(e.commands.size(), 42u);
+  EXPECT_TRUE(e.complete);
+  EXPECT_EQ(e.commands[40].op, ics::kGlobsetRange);
+  EXPECT_EQ(e.commands[40].operand.size(), 12u);
+  EXPECT_EQ(join_globset(e), b);
+  b.back() = 0x99;  // no End: not complete, nothing cut off
+  EXPECT_FALSE(split_globset(ics::ByteView(b)).complete);
+  EXPECT_EQ(join_globset(split_globset(ics::ByteView(b))), b);
+}
+
 TEST(SetMutator, GlobsetCommandKinds) {
   const Bytes b = ics::encode_globset(set_of({{1, 1}, {5, 9}, {0x10000, 0x10400}, {0x20000, 0x20000}}));
   const GlobsetElements e = split_globset(ics::ByteView(b));

@@ -1,17 +1,19 @@
-// The random source of the structure-aware mutators: a 64-bit Mersenne Twister
+// The random source of the structure-aware mutators: splitmix64 (ics/splitmix.h)
 // seeded from libFuzzer's per-call seed, so a mutation is a pure function of
-// (input, seed). Also the shape of a byte-level fallback mutator
-// (LLVMFuzzerMutate's signature) and the run-time switch that turns the custom
-// mutators off (ICS_FUZZ_BYTE_ONLY=1), so that byte-level and structured
-// mutation can be compared with the same binary.
+// (input, seed). Every mutator call makes a new generator, so seeding costs
+// nothing (a Mersenne Twister would fill 312 words first). Also the shape of a
+// byte-level fallback mutator (LLVMFuzzerMutate's signature) and the run-time
+// switch that turns the custom mutators off (ICS_FUZZ_BYTE_ONLY=1), so that
+// byte-level and structured mutation can be compared with the same binary.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
-#include <random>
 #include <vector>
 #include <algorithm>
+
+#include "ics/splitmix.h"
 
 namespace ics_fuzz {
 
@@ -21,19 +23,20 @@ using ByteMutator = std::size_t (*)(std::uint8_t* data, std::size_t size, std::s
 
 class Rng {
  public:
-  explicit Rng(std::uint64_t seed) : g_(seed) {}
+  explicit Rng(std::uint64_t seed) : state_(seed) {}
   // Uniform in [0, n); 0 when n == 0.
-  std::uint64_t below(std::uint64_t n) { return n == 0 ? 0 : g_() % n; }
+  std::uint64_t below(std::uint64_t n) { return n == 0 ? 0 : next() % n; }
   bool one_in(std::uint64_t n) { return below(n) == 0; }
-  std::uint64_t bits() { return g_(); }
-  std::uint8_t byte() { return static_cast<std::uint8_t>(g_()); }
+  std::uint64_t bits() { return next(); }
+  std::uint8_t byte() { return static_cast<std::uint8_t>(next()); }
   template <class T, std::size_t N>
   const T& pick(const T (&a)[N]) {
     return a[below(N)];
   }
 
  private:
-  std::mt19937_64 g_;
+  std::uint64_t next() { return ics::splitmix64_next(state_); }
+  std::uint64_t state_;
 };
 
 // Whether ICS_FUZZ_BYTE_ONLY is set to a non-empty value other than "0": the

@@ -25,36 +25,71 @@ bool operand_size(std::uint8_t op, std::size_t depth, std::size_t& n) {
 }
 
 // The common byte stack's depth as the lexer sees it: Push adds its width, Pop
-// removes the last push (nothing on an empty stack).
+// removes the last push (nothing on an empty stack). The widths of the first
+// kInline pushes still on the stack are held inline (a well-formed GLOBSET has
+// at most six), so lexing a set allocates nothing.
 class Depth {
  public:
   void step(std::uint8_t op) {
     if (op >= 0x01 && op <= 0x06) {
-      pushes_.push_back(op);
+      if (pushes_ < kInline) inline_[pushes_] = op;
+      else more_.push_back(op);
+      ++pushes_;
       depth_ += op;
-    } else if (op == ics::kGlobsetPop && !pushes_.empty()) {
-      depth_ -= pushes_.back();
-      pushes_.pop_back();
+    } else if (op == ics::kGlobsetPop && pushes_ > 0) {
+      --pushes_;
+      if (pushes_ < kInline) {
+        depth_ -= inline_[pushes_];
+      } else {
+        depth_ -= more_.back();
+        more_.pop_back();
+      }
     }
   }
   std::size_t depth() const { return depth_; }
 
  private:
-  std::vector<std::uint8_t> pushes_;
+  static constexpr std::size_t kInline = 16;
+  std::uint8_t inline_[kInline] = {};
+  std::vector<std::uint8_t> more_;
+  std::size_t pushes_ = 0;
   std::size_t depth_ = 0;
 };
+
+// The commands at the front of b as split_globset cuts them: how many, and the
+// length through End (0 when b holds no complete GLOBSET). Allocates nothing.
+struct CommandScan {
+  std::size_t commands = 0;
+  std::size_t length = 0;
+};
+
+CommandScan scan_commands(ics::ByteView b) {
+  CommandScan scan;
+  Depth depth;
+  std::size_t at = 0;
+  while (at < b.size()) {
+    const std::uint8_t op = b[at];
+    std::size_t n = 0;
+    if (!operand_size(op, depth.depth(), n) || b.size() - at - 1 < n) return scan;
+    at += 1 + n;
+    ++scan.commands;
+    depth.step(op);
+    if (op == ics::kGlobsetEnd) {
+      scan.length = at;
+      return scan;
+    }
+  }
+  return scan;
+}
+
+std::size_t globset_length(ics::ByteView b) { return scan_commands(b).length; }
+std::size_t command_count(ics::ByteView b) { return scan_commands(b).commands; }
 
 // Stack depth before command i.
 std::size_t depth_before(const std::vector<GlobCmd>& cmds, std::size_t i) {
   Depth d;
   for (std::size_t k = 0; k < i && k < cmds.size(); ++k) d.step(cmds[k].op);
   return d.depth();
-}
-
-ics::Bytes random_bytes(Rng& rng, std::size_t n) {
-  ics::Bytes b(n);
-  for (auto& x : b) x = rng.one_in(3) ? 0 : rng.byte();
-  return b;
 }
 
 GlobCmd random_command(Rng& rng, std::size_t depth) {
@@ -68,7 +103,8 @@ GlobCmd random_command(Rng& rng, std::size_t depth) {
     c.op = ics::kGlobsetPop;  // a Range with a full stack: a Pop makes room
     return c;
   }
-  c.operand = random_bytes(rng, n);
+  c.operand.resize(n);
+  for (auto& x : c.operand) x = rng.one_in(3) ? 0 : rng.byte();
   if (c.op == ics::kGlobsetRange && rng.one_in(2)) {  // low <= high: copy low, raise high
     std::copy(c.operand.begin(), c.operand.begin() + n / 2, c.operand.begin() + n / 2);
     c.operand.back() = static_cast<std::uint8_t>(c.operand.back() | rng.byte());
@@ -226,6 +262,7 @@ bool is_set_level(GlobMutation kind) { return kind >= GlobMutation::SetEdge; }
 
 GlobsetElements split_globset(ics::ByteView b) {
   GlobsetElements e;
+  e.commands.reserve(command_count(b));
   ics::Reader r(b);
   Depth depth;
   while (!r.empty()) {
@@ -239,7 +276,7 @@ GlobsetElements split_globset(ics::ByteView b) {
       e.tail.assign(b.begin() + static_cast<std::ptrdiff_t>(at), b.end());
       return e;
     }
-    e.commands.push_back({op, ics::Bytes(operand.begin(), operand.end())});
+    e.commands.push_back({op, GlobOperand(operand)});
     depth.step(op);
     if (op == ics::kGlobsetEnd) {
       e.complete = true;
@@ -251,10 +288,13 @@ GlobsetElements split_globset(ics::ByteView b) {
 }
 
 ics::Bytes join_globset(const GlobsetElements& e) {
+  std::size_t size = e.tail.size();
+  for (const GlobCmd& c : e.commands) size += 1 + c.operand.size();
   ics::Writer w;
+  w.reserve(size);
   for (const GlobCmd& c : e.commands) {
     w.put_u8(c.op);
-    w.put_bytes(c.operand);
+    w.put_bytes(ics::ByteView(c.operand.data(), c.operand.size()));
   }
   w.put_bytes(e.tail);
   return w.take();
@@ -426,9 +466,8 @@ IdsetElements split_idset(ics::ByteView body, bool guid_form) {
     ics::ByteView rest = body.subspan(at);
     if (rest.size() <= key_size(guid_form)) break;
     ics::ByteView after_key = rest.subspan(key_size(guid_form));
-    GlobsetElements g = split_globset(after_key);
-    if (!g.complete) break;
-    std::size_t glob_size = after_key.size() - g.tail.size();
+    const std::size_t glob_size = globset_length(after_key);
+    if (glob_size == 0) break;
     e.pairs.push_back({ics::Bytes(rest.begin(), rest.begin() + static_cast<std::ptrdiff_t>(key_size(guid_form))),
                        ics::Bytes(after_key.begin(), after_key.begin() + static_cast<std::ptrdiff_t>(glob_size))});
     at += key_size(guid_form) + glob_size;
@@ -465,7 +504,9 @@ bool mutate_idset(IdsetMutation kind, ics::Bytes& body, bool& guid_form, Rng& rn
 
 bool mutate_idset(ics::Bytes& body, bool& guid_form, Rng& rng) {
   const auto kinds = static_cast<std::uint64_t>(IdsetMutation::kCount);
-  const IdsetElements original = split_idset(ics::ByteView(body), guid_form);
+  // A kind that does not apply leaves the pairs as they were, so they are cut again only
+  // after an edit that wrote the same bytes back.
+  IdsetElements e = split_idset(ics::ByteView(body), guid_form);
   for (int attempt = 0; attempt < 8; ++attempt) {
     auto kind = static_cast<IdsetMutation>(rng.below(kinds));
     if (kind == IdsetMutation::SwapForm) {
@@ -474,10 +515,12 @@ bool mutate_idset(ics::Bytes& body, bool& guid_form, Rng& rng) {
       guid_form = form;
       return true;
     }
-    IdsetElements e = original;
     if (!pair_mutation(kind, e, guid_form, rng)) continue;
     ics::Bytes out = join_idset(e);
-    if (out == body) continue;
+    if (out == body) {
+      e = split_idset(ics::ByteView(body), guid_form);
+      continue;
+    }
     body = std::move(out);
     return true;
   }

@@ -20,6 +20,7 @@
 // decodes, key by key otherwise).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -29,9 +30,52 @@
 
 namespace ics_fuzz {
 
+// A command's operands, held inline: at most twelve bytes (a Range at stack
+// depth 0), so cutting a GLOBSET into commands allocates once, not per command.
+class GlobOperand {
+ public:
+  static constexpr std::size_t kMax = 12;
+  GlobOperand() = default;
+  explicit GlobOperand(ics::ByteView b) : n_(std::min(b.size(), kMax)) {
+    std::copy(b.begin(), b.begin() + static_cast<std::ptrdiff_t>(n_), bytes_);
+  }
+  std::size_t size() const { return n_; }
+  bool empty() const { return n_ == 0; }
+  std::uint8_t* data() { return bytes_; }
+  const std::uint8_t* data() const { return bytes_; }
+  std::uint8_t* begin() { return bytes_; }
+  std::uint8_t* end() { return bytes_ + n_; }
+  const std::uint8_t* begin() const { return bytes_; }
+  const std::uint8_t* end() const { return bytes_ + n_; }
+  std::uint8_t& operator[](std::size_t i) { return bytes_[i]; }
+  std::uint8_t& back() { return bytes_[n_ - 1]; }
+  // New bytes are zero; sizes above kMax are cut to kMax.
+  void resize(std::size_t n) {
+    n = std::min(n, kMax);
+    if (n > n_) std::fill(bytes_ + n_, bytes_ + n, std::uint8_t{0});
+    n_ = n;
+  }
+  // Inserts b before `at` (nothing when full); erases the byte at `at`.
+  void insert(std::uint8_t* at, std::uint8_t b) {
+    if (n_ == kMax) return;
+    std::copy_backward(at, end(), end() + 1);
+    *at = b;
+    ++n_;
+  }
+  void erase(std::uint8_t* at) {
+    std::copy(at + 1, end(), at);
+    --n_;
+  }
+  bool operator==(const GlobOperand& o) const { return std::equal(begin(), end(), o.begin(), o.end()); }
+
+ private:
+  std::uint8_t bytes_[kMax] = {};
+  std::size_t n_ = 0;
+};
+
 struct GlobCmd {
   std::uint8_t op = 0;
-  ics::Bytes operand;
+  GlobOperand operand;
   bool operator==(const GlobCmd&) const = default;
 };
 

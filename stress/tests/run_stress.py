@@ -10,7 +10,11 @@ JSON result against the contract (ci/README.md, "ics-stress JSON").
                                          Memory-growth of the series WHERE grows in (charged: server,
                                          uncharged: process, client: client) at >= 75% of BYTES,
                                          its site's first frame FiberCtx::inject_WHERE
-  run_stress.py BIN seeds N ARGS...      seeds 1..N each clean and not flagged
+  run_stress.py BIN seeds N ARGS...      seeds 1..N each clean and not flagged; the environment
+                                         may widen the sweep (the nightly's): STRESS_SEEDS=N seeds
+                                         from STRESS_SEED_BASE+1 (default 0), every seed run even
+                                         after a failure, the failing runs' JSON and stderr copied
+                                         into STRESS_KEEP (a folder ics-triage reads) if set
   run_stress.py BIN determinism ARGS...  two runs, identical JSON apart from timing fields
   run_stress.py BIN usage ARGS...        exit 2, an error line naming the problem
   run_stress.py BIN budget ARGS...       exit 1 with an Unexpected-error GeneralFailure (the
@@ -18,6 +22,7 @@ JSON result against the contract (ci/README.md, "ics-stress JSON").
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -40,6 +45,8 @@ def run(binary, args, json_path):
     cmd = [binary] + args + ["--json", json_path, "--quiet"]
     print("+", " ".join(cmd), flush=True)
     proc = subprocess.run(cmd, capture_output=True, text=True)
+    with open(json_path + ".log", "w") as f:
+        f.write(proc.stderr)
     result = None
     if os.path.exists(json_path):
         with open(json_path) as f:
@@ -71,8 +78,8 @@ def check_schema(proc, result):
         fail(f"exit {proc.returncode} but verdict {result['verdict']}", proc)
 
 
-def clean(binary, args, tmp):
-    proc, result = run(binary, args, os.path.join(tmp, "r.json"))
+def clean(binary, args, tmp, json_path=None):
+    proc, result = run(binary, args, json_path or os.path.join(tmp, "r.json"))
     check_schema(proc, result)
     if proc.returncode != 0:
         fail(f"exit {proc.returncode}, findings {json.dumps(result['findings'])[:2000]}", proc)
@@ -139,12 +146,37 @@ def where(binary, place, size, args, tmp):
     print(f"{place}: {want} series {slope:.3f} B/loop, flagged {f.get('series_flagged')}, site {' / '.join(state)}")
 
 
+def arg_after(args, flag, default):
+    return args[args.index(flag) + 1] if flag in args[:-1] else default
+
+
+def keep_failed(keep, args, seed, json_path):
+    """Copies a failed seed's JSON and stderr into KEEP as SCENARIO-tTHREADS-seedN.{json,log}."""
+    os.makedirs(keep, exist_ok=True)
+    name = f"{arg_after(args, '--scenario', 'stress')}-t{arg_after(args, '--threads', '1')}-seed{seed}"
+    for src, ext in ((json_path, ".json"), (json_path + ".log", ".log")):
+        if os.path.exists(src):
+            shutil.copyfile(src, os.path.join(keep, name + ext))
+
+
 def seeds(binary, n, args, tmp):
-    slopes = []
-    for seed in range(1, n + 1):
-        r = clean(binary, args + ["--seed", str(seed)], tmp)
-        slopes.append(r["growth_bytes_per_loop"])
-    print(f"{n} clean seeds, none flagged; slopes (B/loop): {[round(s, 3) for s in slopes]}")
+    n = int(os.environ.get("STRESS_SEEDS", n))
+    base = int(os.environ.get("STRESS_SEED_BASE", "0"))
+    keep = os.environ.get("STRESS_KEEP")
+    slopes, failed = [], []
+    for seed in range(base + 1, base + n + 1):
+        path = os.path.join(tmp, f"seed{seed}.json")
+        try:
+            r = clean(binary, args + ["--seed", str(seed)], tmp, path)
+            slopes.append(r["growth_bytes_per_loop"])
+        except SystemExit:
+            failed.append(seed)
+            if keep:
+                keep_failed(keep, args, seed, path)
+    if failed:
+        fail(f"{len(failed)} of {n} seeds not clean: {failed}")
+    print(f"{n} clean seeds ({base + 1}..{base + n}), none flagged; "
+          f"slopes (B/loop): {[round(s, 3) for s in slopes]}")
 
 
 def determinism(binary, args, tmp):

@@ -62,8 +62,11 @@ class StatefulContext : public SessionObject {
 class FxSource {
  public:
   virtual ~FxSource() = default;
-  // The next at most `max` bytes of the stream. InvalidParameter for max 0.
-  virtual Result<BufferResult> get_buffer(std::size_t max) = 0;
+  // The next at most `max` bytes of the stream, written into `transfer_buffer`
+  // (its contents replaced, its capacity kept, so a caller that passes the same
+  // buffer every time allocates once); the result's buffer stays empty.
+  // InvalidParameter for max 0.
+  virtual Result<BufferResult> get_buffer(std::size_t max, Bytes& transfer_buffer) = 0;
 };
 
 // An FxSource over a finished stream held in memory and charged to the session
@@ -75,7 +78,7 @@ class BufferedFxSource {
   explicit BufferedFxSource(MemoryAccount& account) : account_(&account) {}
   // Takes the stream; GeneralFailure over budget (nothing kept).
   Status load(Bytes stream, std::vector<std::size_t> step_ends = {});
-  Result<BufferResult> next(std::size_t max);
+  Result<BufferResult> next(std::size_t max, Bytes& transfer_buffer);
   bool loaded() const { return loaded_; }
   bool done() const { return loaded_ && pos_ == stream_.size(); }
   std::size_t size() const { return stream_.size(); }
@@ -96,6 +99,11 @@ Status upload_state_end(Session& s, std::uint32_t handle);
 // A new object, child of handle, whose stream is the `state` element of the
 // context's transfer_state(). Released with its parent or on its own.
 Result<std::uint32_t> get_transfer_state(Session& s, std::uint32_t handle);
+// The bytes in a new BufferResult::buffer.
 Result<BufferResult> get_buffer(Session& s, std::uint32_t handle, std::size_t max);
+// The bytes in `transfer_buffer` (contents replaced, capacity kept; the result's
+// buffer stays empty): a client that reads a stream in many calls reuses one buffer.
+Result<BufferResult> get_buffer(Session& s, std::uint32_t handle, std::size_t max,
+                                Bytes& transfer_buffer);
 
 }  // namespace ics

@@ -226,6 +226,10 @@ class Replica {
   // sync"; the trim to the last one was forgotten. Reachable, freed with the replica.
   std::vector<Bytes> given_history_;
 #endif
+#if defined(ICS_SEEDED_BUG_REPLICA_CHANGE_LOG)
+  // Seeded bug (ci/bugzoo, uncharged growth): see Replica::apply_message.
+  std::vector<Xid> change_log_;
+#endif
 };
 
 }  // namespace ics

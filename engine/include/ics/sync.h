@@ -237,7 +237,7 @@ class DownloadContext final : public StatefulContext, public FxSource {
   // NotSupported while a state upload is open; InvalidParameter for max 0;
   // the store's errors (NotFound if the folder went away) and GeneralFailure
   // over the memory budget on the first call, which may then be retried.
-  Result<BufferResult> get_buffer(std::size_t max) override;
+  Result<BufferResult> get_buffer(std::size_t max, Bytes& transfer_buffer) override;
 
   bool started() const { return started_; }
   const DownloadStats& stats() const { return stats_; }
