@@ -273,7 +273,8 @@ checks convergence, errors and memory growth. Exit 0 clean, 1 finding, 2 usage.
                          --growth-threshold; mixed: 1024 or 12 per fiber, its replicas'
                          copies legitimately grow as more replicas edit a message and its PCL
                          gains their XIDs; live-loop: 256 / replicas (at least 2) for the process
-                         series, the store's tombstones)
+                         series, the store's tombstones, and 128 for the client series
+                         on several threads)
   --stack-kib K          fiber stack size, 8..64 KiB (default 64)
   --yield-rate P         probability of a yield at each yield point between two engine calls
                          (default 0.1); every fiber also yields after each loop
