@@ -26,6 +26,11 @@ import re
 import sys
 from typing import Any, Dict, List, Optional, Set, Tuple
 
+try:  # imported as triage.<module> by the tests, run as a script by ci/
+    from . import libfuzzer_log
+except ImportError:
+    import libfuzzer_log
+
 MODES = ("seeds", "structured", "byte")
 RUN_MODES = ("structured", "byte")
 EXAMPLES = 5
@@ -34,26 +39,7 @@ EXAMPLES = 5
 def read_log(path: str) -> Dict[str, Any]:
     """Executions, exec/s, the last cov/ft/corp figures and the exit status of one libFuzzer
     log (None where absent: a run that died early has no final stats)."""
-    out: Dict[str, Any] = {"executions": None, "exec_per_s": None, "features": None,
-                           "edges": None, "corpus_units": None, "exit": None}
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-    except OSError:
-        return out
-    for key, pattern in (("executions", r"^stat::number_of_executed_units:\s*(\d+)"),
-                         ("exec_per_s", r"^stat::average_exec_per_sec:\s*(\d+)"),
-                         ("exit", r"^exit=(\d+)")):
-        m = re.search(pattern, text, re.M)
-        if m:
-            out[key] = int(m.group(1))
-    # The status lines ("#N ... cov: C ft: F corp: U/S ..."): the last one is where the run ended.
-    for key, pattern in (("edges", r"\bcov: (\d+)"), ("features", r"\bft: (\d+)"),
-                         ("corpus_units", r"\bcorp: (\d+)/")):
-        found = re.findall(pattern, text)
-        if found:
-            out[key] = int(found[-1])
-    return out
+    return libfuzzer_log.read(path)
 
 
 def read_summary(path: str) -> Dict[str, Any]:

@@ -11,28 +11,21 @@
 """
 import argparse
 import json
-import re
 import sys
 from typing import Any, Dict, List, Optional
+
+try:  # imported as triage.<module> by the tests, run as a script by ci/
+    from . import libfuzzer_log
+except ImportError:
+    import libfuzzer_log
 
 DROP_FRACTION = 0.20
 
 
 def read_log(path: str) -> Dict[str, Any]:
     """exec/s, runs and exit status from one libFuzzer log (None where absent)."""
-    out: Dict[str, Any] = {"exec_per_s": None, "runs": None, "exit": None}
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-    except OSError:
-        return out
-    for key, pattern in (("exec_per_s", r"^stat::average_exec_per_sec:\s*(\d+)"),
-                         ("runs", r"^stat::number_of_executed_units:\s*(\d+)"),
-                         ("exit", r"^exit=(\d+)")):
-        m = re.search(pattern, text, re.M)
-        if m:
-            out[key] = int(m.group(1))
-    return out
+    fig = libfuzzer_log.read(path)
+    return {"exec_per_s": fig["exec_per_s"], "runs": fig["executions"], "exit": fig["exit"]}
 
 
 def summarize(seconds: int, load: str, empty_logs: List[str], targets: List[str]) -> Dict[str, Any]:
