@@ -16,6 +16,8 @@ def number(v):
 
 def stress_entry(rec):
     out = {"scenario": rec["scenario"], "exit": number(rec["exit"])}
+    if not rec.get("json"):  # a row with no JSON of its own (the clean-seed sweep)
+        return out
     try:
         with open(rec["json"], encoding="utf-8") as f:
             data = json.load(f)

@@ -447,6 +447,9 @@ class GrowthSeriesTest(unittest.TestCase):
         with open(runlog, "w") as f:
             for name in ("stress_site.json", "stress_growth.json"):
                 f.write(json.dumps({"scenario": name, "exit": "1", "json": log(name)}) + "\n")
+            f.write(json.dumps({"scenario": "clean seeds 1..2", "exit": "0"}) + "\n")  # no JSON
+        self.assertEqual(stress_entry({"scenario": "clean seeds 1..2", "exit": "0"}),
+                         {"scenario": "clean seeds 1..2", "exit": 0})
         entry = stress_entry({"scenario": "s", "exit": "1", "json": log("stress_site.json")})
         self.assertEqual(entry["series"]["client"], {
             "slope_bytes_per_loop": 1536.0, "flagged": True,
@@ -468,6 +471,7 @@ class GrowthSeriesTest(unittest.TestCase):
         self.assertIn("| stress_site.json | 1 | 400 | 950 | 0.4 | finding | 0.4 | **1536.0 flagged** "
                       "| **2200.0 flagged** |", md)
         self.assertIn("| stress_growth.json | 1 | 400 | 1800.5 | 512.0 | finding |  |  |  |", md)
+        self.assertIn("| clean seeds 1..2 | 0 |", md)
 
 
 class KnownFindingsTest(unittest.TestCase):
