@@ -666,16 +666,14 @@ Result<std::unique_ptr<Scenario>> make_sync_scenario(const Options& o, const Sha
   auto shared = std::make_unique<SyncShared>();
   if (o.scenario == "download-loop") {
     shared->mode = Mode::DownloadLoop;
-  } else if (o.scenario == "mixed") {
-    shared->mode = Mode::Mixed;
+  } else if (o.scenario == "mixed" || o.scenario == "live-loop") {
+    shared->mode = o.scenario == "mixed" ? Mode::Mixed : Mode::LiveLoop;
     shared->writers = o.writers != 0 ? o.writers : std::max<std::size_t>(1, o.fibers / 8);
     shared->replicas = o.fibers - shared->writers;
-    shared->upload_chance =
-        std::min(kMaxUploadChance, kUploadsPerPeriod / static_cast<double>(shared->replicas));
-  } else if (o.scenario == "live-loop") {
-    shared->mode = Mode::LiveLoop;
-    shared->writers = o.writers != 0 ? o.writers : std::max<std::size_t>(1, o.fibers / 8);
-    shared->replicas = o.fibers - shared->writers;
+    if (shared->mode == Mode::Mixed) {
+      shared->upload_chance =
+          std::min(kMaxUploadChance, kUploadsPerPeriod / static_cast<double>(shared->replicas));
+    }
   } else if (o.scenario == "state-churn") {
     shared->mode = Mode::StateChurn;
   } else {
