@@ -315,7 +315,8 @@ void run_input(const std::uint8_t* data, std::size_t size, ics_fuzz::Trace& trac
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   populated();  // built before the heap oracle's first reading
-  ics_fuzz::Trace off(nullptr);
+  // The mutator's next call decodes this input from the log (its storage reserved here).
+  ics_fuzz::Trace off(nullptr, nullptr, ics_fuzz::run_log());
   ics_fuzz::check_heap_balance("fuzz_state_upload", [&] { run_input(data, size, off); });
   return 0;
 }

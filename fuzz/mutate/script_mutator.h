@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,7 @@
 #include "mutate/rng.h"
 #include "script/tape.h"
 #include "script/tape_codec.h"
+#include "script/tape_log.h"
 
 namespace ics_fuzz {
 
@@ -28,7 +30,8 @@ struct ScriptTraits {
                                 // loop op's first read picks a replica when there are several
 };
 
-// A decoder: the input's Tape (the target's run_input under record_tape).
+// A decoder: the input's Tape (from the log of the last run when it ran last, otherwise the
+// target's run_input under record_tape).
 using ScriptDecoder = Tape (*)(const std::uint8_t* data, std::size_t size);
 
 enum class ScriptEdit {
@@ -71,14 +74,37 @@ std::size_t script_custom_crossover(const std::uint8_t* a, std::size_t a_size, c
                                     std::size_t b_size, std::uint8_t* out, std::size_t max_out,
                                     unsigned seed, ScriptDecoder decode, const ScriptTraits& traits);
 
+// The log a target's runs write (script/tape_log.h) for the mutator's next decoding: in a
+// libFuzzer build (and the tests', ICS_FUZZ_LOG_RUNS) with the mutator on; none in a replay
+// build or with ICS_FUZZ_BYTE_ONLY=1. The first call reserves its storage, so a target calls it
+// before the process-heap oracle's first reading.
+inline TapeLog* run_log() {
+#if defined(ICS_FUZZ_ENGINE) || defined(ICS_FUZZ_LOG_RUNS)
+  return byte_only() ? nullptr : &last_run_log();
+#else
+  return nullptr;
+#endif
+}
+
+// The decoding of a target's input: the last run's log when it ran `data`, else a run.
+inline Tape decode_script(ScriptRun run, const std::uint8_t* data, std::size_t size) {
+  if (std::optional<Tape> t = last_run_log().tape_for(data, size)) return std::move(*t);
+  return record_tape(run, data, size);
+}
+
 }  // namespace ics_fuzz
 
 // Defines libFuzzer's hooks for a scripted target (through ICS_FUZZ_CUSTOM_MUTATORS, so only
 // in a libFuzzer build) and, in every build, `ics_fuzz_decode_<what>`, the target's decoder,
-// which the unit tests call. Use at namespace scope after run_input.
+// and `ics_fuzz_record_<what>` (always by running it), which the unit tests call. Use at
+// namespace scope after run_input.
 #define ICS_FUZZ_SCRIPT_MUTATORS(what, run, traits)                                                  \
   ics_fuzz::Tape ics_fuzz_decode_##what(const std::uint8_t* data, std::size_t size);                 \
   ics_fuzz::Tape ics_fuzz_decode_##what(const std::uint8_t* data, std::size_t size) {                \
+    return ics_fuzz::decode_script(&run, data, size);                                                \
+  }                                                                                                  \
+  ics_fuzz::Tape ics_fuzz_record_##what(const std::uint8_t* data, std::size_t size);                 \
+  ics_fuzz::Tape ics_fuzz_record_##what(const std::uint8_t* data, std::size_t size) {                \
     return ics_fuzz::record_tape(&run, data, size);                                                  \
   }                                                                                                  \
   [[maybe_unused]] static std::size_t ics_fuzz_mutate_##what(std::uint8_t* data, std::size_t size,   \

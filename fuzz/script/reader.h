@@ -8,7 +8,9 @@
 // What an op takes depends on the state it runs in (a pick among the messages a replica
 // holds takes nothing when it holds none), so these scripts decode only by running them;
 // the trace is that decoding. A Trace may also carry a Tape (script/tape.h): the reader then
-// records every value with the bytes it came from, and stops the run at "finish".
+// records every value with the bytes it came from, and stops the run at "finish". Or a
+// TapeLog (script/tape_log.h): the same record, kept as positions in the input, up to
+// "finish", while the run goes on.
 #pragma once
 
 #include <fuzzer/FuzzedDataProvider.h>
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "script/tape.h"
+#include "script/tape_log.h"
 
 namespace ics_fuzz {
 
@@ -32,13 +35,15 @@ namespace ics_fuzz {
 // in 1-byte buffers stays one short line). Nothing when out is null.
 class Trace {
  public:
-  explicit Trace(std::FILE* out, Tape* tape = nullptr) : out_(out), tape_(tape) {}
+  explicit Trace(std::FILE* out, Tape* tape = nullptr, TapeLog* log = nullptr)
+      : out_(out), tape_(tape), log_(log) {}
   Trace(const Trace&) = delete;
   Trace& operator=(const Trace&) = delete;
   ~Trace() { end_line(); }
 
   bool on() const { return out_ != nullptr; }
   Tape* tape() const { return tape_; }
+  TapeLog* log() const { return log_; }
   void begin(std::string_view name) {
     if (!on()) return;
     end_line();
@@ -76,6 +81,7 @@ class Trace {
 
   std::FILE* out_;
   Tape* tape_;
+  TapeLog* log_;
   int step_ = 0;
   bool open_ = false;
   std::string last_;
@@ -116,22 +122,32 @@ inline std::string hex_bytes(const std::vector<std::uint8_t>& b) {
 class ScriptReader {
  public:
   ScriptReader(const std::uint8_t* data, std::size_t size, Trace& trace)
-      : data_(data), size_(size), in_(data, size), trace_(trace) {}
+      : data_(data), size_(size), in_(data, size), trace_(trace), log_(trace.log()) {
+    if (log_) log_->start(data, size);
+  }
 
   // An op's byte (not traced: the op's name starts its line, through op()).
   std::uint8_t op_byte() {
     std::uint8_t b = in_.ConsumeIntegral<std::uint8_t>();
-    if (trace_.tape()) {
+    if (recording()) {
       code_ = b;
       has_code_ = true;
-      take_back();
+      skip_back();
     }
     return b;
   }
   // Starts an op's line; with a tape, a new op there, and at "finish" the recording ends
-  // (throws TapeFinished, which the recording caller catches).
+  // (throws TapeFinished, which the recording caller catches); a log ends there too.
   void op(std::string_view name) {
     trace_.begin(name);
+    if (log_) {
+      log_->op(name, has_code_, code_);
+      if (name == "finish") {
+        log_->finish(front_, size_ - back_);
+        log_ = nullptr;
+      }
+    }
+    if (!trace_.tape()) has_code_ = false;
     if (Tape* t = trace_.tape()) {
       t->ops.push_back(TapeOp{std::string(name), has_code_, code_, {}});
       has_code_ = false;
@@ -151,7 +167,7 @@ class ScriptReader {
   template <class T>
   T ConsumeIntegralInRange(T min, T max) {
     T v = in_.ConsumeIntegralInRange<T>(min, max);
-    if (trace_.tape()) {
+    if (recording()) {
       const auto lo = static_cast<std::uint64_t>(min);
       record_int(lo, static_cast<std::uint64_t>(max) - lo, static_cast<std::uint64_t>(v) - lo, TapeRead::Kind::Int);
     }
@@ -159,7 +175,7 @@ class ScriptReader {
   }
   bool ConsumeBool() {
     bool b = in_.ConsumeBool();
-    if (trace_.tape()) record_int(0, 1, b ? 1 : 0, TapeRead::Kind::Bool);
+    if (recording()) record_int(0, 1, b ? 1 : 0, TapeRead::Kind::Bool);
     trace_.value(b ? "true" : "false");
     return b;
   }
@@ -167,13 +183,13 @@ class ScriptReader {
   std::vector<T> ConsumeBytes(std::size_t n) {
     static_assert(sizeof(T) == 1, "bytes only");
     std::vector<T> b = in_.ConsumeBytes<T>(n);
-    if (trace_.tape()) record_front(TapeRead::Kind::Bytes, n);
+    if (recording()) record_front(TapeRead::Kind::Bytes, n);
     if (trace_.on()) trace_.value(hex_bytes(std::vector<std::uint8_t>(b.begin(), b.end())));
     return b;
   }
   std::string ConsumeRandomLengthString(std::size_t max) {
     std::string s = in_.ConsumeRandomLengthString(max);
-    if (trace_.tape()) record_front(TapeRead::Kind::Text, max);
+    if (recording()) record_front(TapeRead::Kind::Text, max);
     if (trace_.on()) trace_.value(quote_text(s));
     return s;
   }
@@ -191,18 +207,19 @@ class ScriptReader {
     return v;
   }
 
-  // The bytes consumed since the last record, from the end or from the front.
-  std::vector<std::uint8_t> take_back() {
-    std::vector<std::uint8_t> raw;
-    const std::size_t now = size_ - front_ - in_.remaining_bytes();
-    for (; back_ < now; ++back_) raw.push_back(data_[size_ - 1 - back_]);
-    return raw;
+  bool recording() const { return log_ != nullptr || trace_.tape() != nullptr; }
+
+  // The bytes consumed since the last record, from the end or from the front: their
+  // positions (counted from that end), which the record then covers.
+  std::size_t skip_back() {
+    const std::size_t from = back_;
+    back_ = size_ - front_ - in_.remaining_bytes();
+    return from;
   }
-  std::vector<std::uint8_t> take_front() {
-    const std::size_t now = size_ - back_ - in_.remaining_bytes();
-    std::vector<std::uint8_t> raw(data_ + front_, data_ + now);
-    front_ = now;
-    return raw;
+  std::size_t skip_front() {
+    const std::size_t from = front_;
+    front_ = size_ - back_ - in_.remaining_bytes();
+    return from;
   }
   // A read before any op (none in the current targets) opens an unnamed one.
   TapeOp& current() {
@@ -211,19 +228,25 @@ class ScriptReader {
     return t.ops.back();
   }
   void record_int(std::uint64_t min, std::uint64_t span, std::uint64_t off, TapeRead::Kind kind) {
+    const std::size_t from = skip_back();
+    if (log_) log_->read(kind, min, span, off, 0, true, from, back_);
+    if (!trace_.tape()) return;
     TapeRead r;
     r.kind = kind;
     r.min = min;
     r.span = span;
     r.off = off;
-    r.raw = take_back();
+    for (std::size_t i = from; i < back_; ++i) r.raw.push_back(data_[size_ - 1 - i]);
     current().reads.push_back(std::move(r));
   }
   void record_front(TapeRead::Kind kind, std::size_t want) {
+    const std::size_t from = skip_front();
+    if (log_) log_->read(kind, 0, 0, 0, want, false, from, front_);
+    if (!trace_.tape()) return;
     TapeRead r;
     r.kind = kind;
     r.want = want;
-    r.raw = take_front();
+    r.raw.assign(data_ + from, data_ + front_);
     current().reads.push_back(std::move(r));
   }
 
@@ -234,6 +257,7 @@ class ScriptReader {
   std::uint8_t code_ = 0;
   FuzzedDataProvider in_;
   Trace& trace_;
+  TapeLog* log_;  // until "finish"
 };
 
 }  // namespace ics_fuzz

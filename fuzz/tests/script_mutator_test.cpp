@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,13 @@
 ics_fuzz::Tape ics_fuzz_decode_state_upload(const std::uint8_t* data, std::size_t size);
 ics_fuzz::Tape ics_fuzz_decode_import(const std::uint8_t* data, std::size_t size);
 ics_fuzz::Tape ics_fuzz_decode_sync_session(const std::uint8_t* data, std::size_t size);
+ics_fuzz::Tape ics_fuzz_record_state_upload(const std::uint8_t* data, std::size_t size);
+ics_fuzz::Tape ics_fuzz_record_import(const std::uint8_t* data, std::size_t size);
+ics_fuzz::Tape ics_fuzz_record_sync_session(const std::uint8_t* data, std::size_t size);
+// The targets' LLVMFuzzerTestOneInput, renamed (fuzz/CMakeLists.txt).
+extern "C" int ics_test_one_input_state_upload(const std::uint8_t* data, std::size_t size);
+extern "C" int ics_test_one_input_import(const std::uint8_t* data, std::size_t size);
+extern "C" int ics_test_one_input_sync_session(const std::uint8_t* data, std::size_t size);
 
 namespace {
 
@@ -36,14 +44,19 @@ struct Target {
   const char* name;
   ics_fuzz::ScriptDecoder decode;
   ScriptTraits traits;
+  ics_fuzz::ScriptDecoder record;       // always by running the input
+  int (*one_input)(const std::uint8_t*, std::size_t);  // the fuzzer's entry point
 };
 
 const Target kTargets[] = {
     {"state_upload", &ics_fuzz_decode_state_upload,
-     {std::size(ics_fuzz::state_upload::kSlots), ics_fuzz::state_upload::kMaxSteps, true, false}},
-    {"import", &ics_fuzz_decode_import, {std::size(ics_fuzz::import::kSlots), ics_fuzz::import::kMaxSteps, false, false}},
+     {std::size(ics_fuzz::state_upload::kSlots), ics_fuzz::state_upload::kMaxSteps, true, false},
+     &ics_fuzz_record_state_upload, &ics_test_one_input_state_upload},
+    {"import", &ics_fuzz_decode_import, {std::size(ics_fuzz::import::kSlots), ics_fuzz::import::kMaxSteps, false, false},
+     &ics_fuzz_record_import, &ics_test_one_input_import},
     {"sync_session", &ics_fuzz_decode_sync_session,
-     {std::size(ics_fuzz::sync_session::kSlots), ics_fuzz::sync_session::kMaxSteps, false, true}},
+     {std::size(ics_fuzz::sync_session::kSlots), ics_fuzz::sync_session::kMaxSteps, false, true},
+     &ics_fuzz_record_sync_session, &ics_test_one_input_sync_session},
 };
 
 const Target& target(std::string_view name) {
@@ -216,6 +229,51 @@ TEST(ScriptMutator, ReplicasKeepsTheReplicaOpsAndPicksInStep) {
 
 // Mutants of every seed, every edit: the share that decodes to the ops the edit meant, and the
 // mutator's own output (with the byte fallback) still a script that runs to "finish".
+// The log of a run (script/tape_log.h) gives the Tape a recording run gives, for the seeds and
+// for mutants of them, and only for the input that ran last. The entry point logs inside the
+// process-heap oracle, which traps (this test crashes) if logging allocated in its window.
+TEST(ScriptTapeLog, TheLastRunsLogIsTheTapeOfItsInputOnly) {
+  ASSERT_NE(ics_fuzz::run_log(), nullptr);
+  for (const Target& t : kTargets) {
+    std::vector<Bytes> inputs = seeds(t.name);
+    const std::size_t n_seeds = inputs.size();
+    for (unsigned seed = 1; seed <= 24; ++seed) {
+      Bytes b = inputs[seed % n_seeds];
+      b.resize(b.size() + 512);
+      const std::size_t n = ics_fuzz::script_custom_mutate(b.data(), inputs[seed % n_seeds].size(), b.size(), seed,
+                                                           nullptr, t.record, t.traits);
+      b.resize(n);
+      inputs.push_back(b);
+    }
+    std::size_t logged = 0;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const Bytes& in = inputs[i];
+      t.one_input(in.data(), in.size());
+      const std::optional<Tape> from_log = ics_fuzz::last_run_log().tape_for(in.data(), in.size());
+      const Tape by_run = t.record(in.data(), in.size());
+      if (!by_run.finished) {
+        EXPECT_FALSE(from_log.has_value()) << t.name << " input " << i;
+        continue;
+      }
+      ASSERT_TRUE(from_log.has_value()) << t.name << " input " << i;
+      EXPECT_EQ(*from_log, by_run) << t.name << " input " << i;
+      ++logged;
+      if (!in.empty()) {
+        Bytes other = in;
+        other[0] ^= 1;
+        EXPECT_FALSE(ics_fuzz::last_run_log().tape_for(other.data(), other.size()).has_value()) << t.name;
+      }
+    }
+    EXPECT_GE(logged, n_seeds) << t.name;
+    const Bytes& first = inputs.front();
+    const Bytes& last = inputs.back();
+    if (first != last) {
+      EXPECT_FALSE(ics_fuzz::last_run_log().tape_for(first.data(), first.size()).has_value())
+          << t.name << ": the log is of the last run only";
+    }
+  }
+}
+
 TEST(ScriptMutator, MostMutantsDecodeToTheMeantOps) {
   for (const Target& t : kTargets) {
     const std::vector<Bytes> all = seeds(t.name);
