@@ -519,7 +519,7 @@ void settle(Tape& tape, const ScriptTraits& traits) {
 
 namespace {
 
-// The edits a target's traits allow, the op-level ones weighted up.
+// One of the edits a target's traits allow, each as likely as the others.
 ScriptEdit pick_edit(const ScriptTraits& traits, Rng& rng) {
   for (;;) {
     const auto e = static_cast<ScriptEdit>(rng.below(static_cast<std::uint64_t>(ScriptEdit::kCount)));

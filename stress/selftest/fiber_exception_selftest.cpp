@@ -3,8 +3,8 @@
 // the unwound stack. Oracle: the program exits 0 having caught every exception, and (in
 // check_report.cmake) ASan/UBSan print nothing. Under work_stealing a fiber must have been
 // stolen, so that exceptions are also thrown in fibers that migrated. With Debian's fcontext Boost under ASan the
-// first catch is followed by a false stack-buffer-underflow (stress/README.md, "Sanitizers
-// inside fibers").
+// first catch is followed by a false stack-buffer-underflow (stress/README.md, "Fibers under
+// the sanitizers").
 // SCHEDULE: round_robin (1 thread) or work_stealing (2 threads).
 #include "fiber_runner.h"
 

@@ -1,4 +1,4 @@
-"""The loop (issue 17), without a compiler: reliability (reproduced k/N, flaky) through a stand-in
+"""The triage loop, without a compiler: reliability (reproduced k/N, flaky) through a stand-in
 ics-stress, fix verification (fixed with the commit, regression, not checked) on a REAL ASan
 report of a zoo bug (logs/zoo_globset_push_unchecked.log: globset-push-unchecked, replayed by
 the variant's fuzz_globset), bisect over a throwaway repository made here, access class and

@@ -1,7 +1,7 @@
 // Replica: a library client that keeps a local copy of one folder's messages
 // (contents) or of the folders below it (hierarchy), and its ICS state.
 //
-// sync() runs the whole download loop of design.md "One sync loop":
+// sync() runs a client's whole ICS download loop:
 //   sync_configure -> upload each state property (upload_state_begin /
 //   continue / end, cut into state_chunk pieces) -> get_buffer(buffer_size)
 //   until Done, each buffer fed to an FxParser as it arrives and its events to
