@@ -20,6 +20,25 @@ TEST(Id, SpecExampleLayout) {
   EXPECT_EQ(id.to_u64(), 0x0500000000000001ull);
 }
 
+// to_u64 is the id's wire bytes (write_id) read as a little-endian u64, and from_u64 its
+// inverse, for ids spread over every byte of both fields.
+TEST(Id, U64FormIsTheWireBytesReadLittleEndian) {
+  std::uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (int i = 0; i < 2000; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    const Id id{static_cast<Replid>(x >> 48), x & 0xFFFFFFFFFFFFull};
+    Writer w;
+    write_id(w, id);
+    Reader r(w.bytes());
+    std::uint64_t wire = 0;
+    ASSERT_TRUE(r.read_u64(wire));
+    ASSERT_EQ(id.to_u64(), wire) << i;
+    ASSERT_EQ(Id::from_u64(wire), id) << i;
+  }
+}
+
 TEST(Id, TruncatedFails) {
   Bytes wire = {0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00};
   Reader r(wire);
