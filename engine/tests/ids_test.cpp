@@ -1,4 +1,5 @@
 #include "ics/ids.h"
+#include "ics/splitmix.h"
 
 #include <gtest/gtest.h>
 
@@ -23,11 +24,9 @@ TEST(Id, SpecExampleLayout) {
 // to_u64 is the id's wire bytes (write_id) read as a little-endian u64, and from_u64 its
 // inverse, for ids spread over every byte of both fields.
 TEST(Id, U64FormIsTheWireBytesReadLittleEndian) {
-  std::uint64_t x = 0x9E3779B97F4A7C15ull;
+  std::uint64_t state = 1;
   for (int i = 0; i < 2000; ++i) {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
+    const std::uint64_t x = splitmix64_next(state);
     const Id id{static_cast<Replid>(x >> 48), x & 0xFFFFFFFFFFFFull};
     Writer w;
     write_id(w, id);
