@@ -8,6 +8,7 @@
 // checked by check_converged; and the two ways it went wrong, named.
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <random>
 #include <string>
 #include <vector>
@@ -182,6 +183,11 @@ struct FaultCase {
   double rate;
   std::uint64_t first_seed;
 };
+
+// How gtest (and so ctest's list) shows a case.
+void PrintTo(const FaultCase& c, std::ostream* os) {
+  *os << "rate " << c.rate << ", seeds " << c.first_seed << "-" << c.first_seed + 9;
+}
 
 class ReplicaUploadFaultCase : public ::testing::TestWithParam<FaultCase> {};
 
