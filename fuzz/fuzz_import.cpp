@@ -100,7 +100,7 @@ struct Ctx {
     Digest d;
     add_digest_messages(d, wl.folder());
     add_digest_messages(d, wl.elsewhere());
-    auto tree = store.folder_tree(store.root());
+    auto tree = store.folder_tree(store.root(), false);
     ICS_FUZZ_CHECK(tree.ok());
     for (const auto& f : *tree) d.folders.emplace_back(f.fid.to_u64(), f.cn);
     d.tombstones = store.tombstone_count();
@@ -143,7 +143,7 @@ void collect_keys(Ctx& c) {
       }
     }
   }
-  auto tree = c.store.folder_tree(c.wl.folder());
+  auto tree = c.store.folder_tree(c.wl.folder(), false);
   ICS_FUZZ_CHECK(tree.ok());
   for (const auto& f : *tree) c.folder_keys.push_back(f.source_key);
 }
@@ -365,7 +365,7 @@ void import_deletes(Ctx& c, bool hierarchy) {
   std::vector<ics::Bytes> bytes = serialize_keys(c, keys, bad);
   std::set<Gid> below_folder;  // folders below the collector's folder
   if (hierarchy) {
-    auto tree = c.store.folder_tree(c.wl.folder());
+    auto tree = c.store.folder_tree(c.wl.folder(), false);
     ICS_FUZZ_CHECK(tree.ok());
     for (const auto& f : *tree) below_folder.insert(f.source_key);
   }

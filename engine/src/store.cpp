@@ -299,7 +299,7 @@ MessageSnapshot snapshot(const State& s, const Mid& mid, const MessageRec& m, bo
   return out;
 }
 
-FolderSnapshot snapshot(const State& s, const Fid& fid, const FolderRec& f) {
+FolderSnapshot snapshot(const State& s, const Fid& fid, const FolderRec& f, bool with_props = true) {
   FolderSnapshot out;
   out.fid = fid;
   out.parent = f.parent;
@@ -309,7 +309,7 @@ FolderSnapshot snapshot(const State& s, const Fid& fid, const FolderRec& f) {
   out.change_key = f.change_key;
   out.pcl = f.pcl;
   out.last_modified = f.last_modified;
-  out.props = f.props;
+  if (with_props) out.props = f.props;
   return out;
 }
 
@@ -649,14 +649,16 @@ Result<std::vector<Fid>> Store::child_folders(Fid fid) const {
   return std::vector<Fid>(it->second.children.begin(), it->second.children.end());
 }
 
-Result<std::vector<FolderSnapshot>> Store::folder_tree(Fid top) const {
+Result<std::vector<FolderSnapshot>> Store::folder_tree(Fid top, bool with_props) const {
   std::lock_guard lock(mu_);
   const State& s = *state_;
   if (!s.folders.count(top)) return not_found("folder", top);
   std::vector<Fid> fids = subtree(s, top);
   std::vector<FolderSnapshot> out;
   out.reserve(fids.size() - 1);
-  for (std::size_t i = 1; i < fids.size(); ++i) out.push_back(snapshot(s, fids[i], s.folders.at(fids[i])));
+  for (std::size_t i = 1; i < fids.size(); ++i) {
+    out.push_back(snapshot(s, fids[i], s.folders.at(fids[i]), with_props));
+  }
   return out;
 }
 

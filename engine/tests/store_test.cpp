@@ -534,6 +534,17 @@ TEST(Store, HierarchyChangesPutParentsBeforeChildren) {
   auto tree = store.folder_tree(store.root()).value();
   ASSERT_EQ(tree.size(), 4u);
   EXPECT_TRUE(std::any_of(tree.begin(), tree.end(), [&](auto& f) { return f.fid == other; }));
+  EXPECT_TRUE(std::any_of(tree.begin(), tree.end(), [](auto& f) { return !f.props.empty(); }));
+  // Without properties: the same folders, versions and keys, and no properties.
+  auto bare = store.folder_tree(store.root(), false).value();
+  ASSERT_EQ(bare.size(), tree.size());
+  for (std::size_t i = 0; i < bare.size(); ++i) {
+    EXPECT_EQ(bare[i].fid, tree[i].fid);
+    EXPECT_EQ(bare[i].source_key, tree[i].source_key);
+    EXPECT_EQ(bare[i].cn, tree[i].cn);
+    EXPECT_EQ(bare[i].pcl, tree[i].pcl);
+    EXPECT_TRUE(bare[i].props.empty());
+  }
   // Only the changed one.
   Globcnt mark = store.current_cn();
   ASSERT_TRUE(store.modify_folder(c, {}).ok());

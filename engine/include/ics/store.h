@@ -275,8 +275,9 @@ class Store {
   Result<FolderSnapshot> get_folder(Fid fid) const;
   std::optional<Fid> find_folder(const Gid& source_key) const;
   Result<std::vector<Fid>> child_folders(Fid fid) const;
-  // Every folder below top (not top itself), parents before children.
-  Result<std::vector<FolderSnapshot>> folder_tree(Fid top) const;
+  // Every folder below top (not top itself), parents before children; without
+  // their properties when with_props is false.
+  Result<std::vector<FolderSnapshot>> folder_tree(Fid top, bool with_props = true) const;
   // Folders below top whose CN is in ranges, parents before children.
   Result<std::vector<FolderSnapshot>> collect_folder_changes(Fid top, const CnRanges& ranges) const;
   // Tombstones of folders that were below top, deletion CN in ranges.

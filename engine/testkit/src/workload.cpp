@@ -243,7 +243,7 @@ Result<bool> Workload::mark(bool read) {
 }
 
 Result<std::optional<Fid>> Workload::pick_subfolder() {
-  ICS_TRY_ASSIGN(std::vector<FolderSnapshot> tree, store_->folder_tree(folder_));
+  ICS_TRY_ASSIGN(std::vector<FolderSnapshot> tree, store_->folder_tree(folder_, false));
   if (tree.empty()) return std::optional<Fid>{};
   return std::optional<Fid>(tree[rng_.below(tree.size())].fid);
 }
