@@ -102,13 +102,15 @@ class Validator {
 
 // ---- the reference evaluator ----
 
-// The compared value as a number on one line: signed types by their width.
-long double number(std::uint16_t type, std::uint64_t v) {
+// The compared value as a number on one line: signed types by their width. A 128-bit
+// integer holds every one exactly (a long double does not everywhere: under Valgrind it has
+// 53 bits, and two 64-bit values one apart compared equal).
+__int128 number(std::uint16_t type, std::uint64_t v) {
   switch (type) {
     case ics::ptyp::kInteger16: return static_cast<std::int16_t>(static_cast<std::uint16_t>(v));
     case ics::ptyp::kInteger32: return static_cast<std::int32_t>(static_cast<std::uint32_t>(v));
-    case ics::ptyp::kInteger64: return static_cast<long double>(static_cast<std::int64_t>(v));
-    default: return static_cast<long double>(v);
+    case ics::ptyp::kInteger64: return static_cast<std::int64_t>(v);
+    default: return static_cast<__int128>(v);
   }
 }
 
@@ -131,8 +133,8 @@ bool reference(const Restriction& r, const ics::PropertyBag& bag) {
   const ics::PropValue* have = bag.get(r.tag);
   const std::uint64_t* integer = have == nullptr ? nullptr : have->as_integer();
   if (integer == nullptr) return false;
-  const long double a = number(r.tag.type(), *integer);
-  const long double b = number(r.tag.type(), r.value);
+  const __int128 a = number(r.tag.type(), *integer);
+  const __int128 b = number(r.tag.type(), r.value);
   const bool results[] = {a < b, a <= b, a > b, a >= b, a == b, a != b};
   return results[r.op];
 }
