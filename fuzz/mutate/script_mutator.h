@@ -88,7 +88,9 @@ inline TapeLog* run_log() {
 
 // The decoding of a target's input: the last run's log when it ran `data`, else a run.
 inline Tape decode_script(ScriptRun run, const std::uint8_t* data, std::size_t size) {
-  if (std::optional<Tape> t = last_run_log().tape_for(data, size)) return std::move(*t);
+  if (const TapeLog* log = run_log()) {
+    if (std::optional<Tape> t = log->tape_for(data, size)) return std::move(*t);
+  }
   return record_tape(run, data, size);
 }
 

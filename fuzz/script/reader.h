@@ -140,17 +140,17 @@ class ScriptReader {
   // (throws TapeFinished, which the recording caller catches); a log ends there too.
   void op(std::string_view name) {
     trace_.begin(name);
+    const bool has_code = has_code_;
+    has_code_ = false;
     if (log_) {
-      log_->op(name, has_code_, code_);
+      log_->op(name, has_code, code_);
       if (name == "finish") {
         log_->finish(front_, size_ - back_);
         log_ = nullptr;
       }
     }
-    if (!trace_.tape()) has_code_ = false;
     if (Tape* t = trace_.tape()) {
-      t->ops.push_back(TapeOp{std::string(name), has_code_, code_, {}});
-      has_code_ = false;
+      t->ops.push_back(TapeOp{std::string(name), has_code, code_, {}});
       if (name == "finish") {
         t->rest.assign(data_ + front_, data_ + (size_ - back_));
         t->finished = true;
