@@ -236,7 +236,7 @@ class ScriptReader {
     r.min = min;
     r.span = span;
     r.off = off;
-    for (std::size_t i = from; i < back_; ++i) r.raw.push_back(data_[size_ - 1 - i]);
+    r.raw = read_bytes(data_, size_, true, from, back_);
     current().reads.push_back(std::move(r));
   }
   void record_front(TapeRead::Kind kind, std::size_t want) {
@@ -246,7 +246,7 @@ class ScriptReader {
     TapeRead r;
     r.kind = kind;
     r.want = want;
-    r.raw.assign(data_ + from, data_ + front_);
+    r.raw = read_bytes(data_, size_, false, from, front_);
     current().reads.push_back(std::move(r));
   }
 

@@ -50,6 +50,16 @@ struct Tape {
 // nothing the Tape needs (its reads come from `rest`), so the decoding stops there.
 struct TapeFinished {};
 
+// The bytes of a read at positions [from, to) of an input: counted from the front, or from the
+// end in the order the reader takes them (integers).
+inline std::vector<std::uint8_t> read_bytes(const std::uint8_t* data, std::size_t size, bool from_back,
+                                            std::size_t from, std::size_t to) {
+  std::vector<std::uint8_t> raw;
+  raw.reserve(to - from);
+  for (std::size_t i = from; i < to; ++i) raw.push_back(from_back ? data[size - 1 - i] : data[i]);
+  return raw;
+}
+
 // Bytes an integer read of this span takes (FuzzedDataProvider: one per 8 bits of span, none
 // for a span of 0).
 constexpr std::size_t int_width(std::uint64_t span) {

@@ -126,9 +126,7 @@ class TapeLog {
     t.span = r.span;
     t.off = r.off;
     t.want = r.want;
-    for (std::size_t i = r.from; i < r.to; ++i) {
-      t.raw.push_back(r.from_back ? input_[input_.size() - 1 - i] : input_[i]);
-    }
+    t.raw = read_bytes(input_.data(), input_.size(), r.from_back, r.from, r.to);
     return t;
   }
 
